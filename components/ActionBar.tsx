@@ -1,0 +1,73 @@
+/** One button per common client→agent step, each sending exactly what the composer template would. */
+import type { AuthMethodView } from "../lib/selectors";
+
+export interface ActionBarProps {
+  running: boolean;
+  authMethods: AuthMethodView[];
+  authMethodId: string;
+  sessionId?: string;
+  promptText: string;
+  onAuthMethodChange: (id: string) => void;
+  onPromptTextChange: (text: string) => void;
+  onInitialize: () => void;
+  onAuthenticate: () => void;
+  onSessionNew: () => void;
+  onPrompt: () => void;
+  onCancel: () => void;
+}
+
+const CLASS_LABEL: Record<AuthMethodView["class"], string> = {
+  agent: "agent",
+  terminal: "terminal (spec)",
+  "legacy-terminal": 'legacy _meta["terminal-auth"]',
+  unknown: "unknown type",
+};
+
+export function ActionBar(p: ActionBarProps) {
+  return (
+    <div className="action-bar" data-testid="action-bar">
+      <button type="button" data-testid="btn-initialize" onClick={p.onInitialize} disabled={!p.running}>
+        initialize
+      </button>
+      <span className="group">
+        <select
+          data-testid="auth-method-select"
+          value={p.authMethodId}
+          onChange={(e) => p.onAuthMethodChange(e.target.value)}
+          disabled={p.authMethods.length === 0}
+          title="Methods from the initialize response's authMethods"
+        >
+          {p.authMethods.length === 0 ? <option value="">(initialize first)</option> : null}
+          {p.authMethods.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name} · {CLASS_LABEL[m.class]}
+            </option>
+          ))}
+        </select>
+        <button type="button" data-testid="btn-authenticate" onClick={p.onAuthenticate} disabled={!p.running || !p.authMethodId}>
+          authenticate
+        </button>
+      </span>
+      <button type="button" data-testid="btn-session-new" onClick={p.onSessionNew} disabled={!p.running}>
+        session/new
+      </button>
+      <span className="group grow">
+        <input
+          data-testid="prompt-input"
+          value={p.promptText}
+          placeholder={p.sessionId ? `prompt for ${p.sessionId}` : "prompt text (session/new first)"}
+          onChange={(e) => p.onPromptTextChange(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") p.onPrompt();
+          }}
+        />
+        <button type="button" data-testid="btn-prompt" onClick={p.onPrompt} disabled={!p.running || !p.sessionId}>
+          session/prompt
+        </button>
+        <button type="button" data-testid="btn-cancel" onClick={p.onCancel} disabled={!p.running || !p.sessionId}>
+          session/cancel
+        </button>
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+/** Page object for the playground: every selector is a data-testid, every wait a data-state. */
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export class PlaygroundPage {
+  constructor(readonly page: Page, readonly url: string) {}
+
+  async open(): Promise<void> {
+    await this.page.goto(this.url);
+    await expect(this.page.getByTestId("connection")).toHaveAttribute("data-state", "open");
+    await expect(this.page.getByTestId("agent-picker").locator("option").first()).toBeAttached();
+  }
+
+  async pickProfile(name: string): Promise<void> {
+    const picker = this.page.getByTestId("profile-picker");
+    const value = await picker.locator("option", { hasText: name }).first().getAttribute("value");
+    if (!value) throw new Error(`no profile named ${name}`);
+    if ((await picker.inputValue()) !== value) await picker.selectOption(value);
+    await expect(picker).toHaveValue(value);
+  }
+
+  async pickAgent(id: string): Promise<void> {
+    await this.page.getByTestId("agent-picker").selectOption(id);
+  }
+
+  /** Start a run and wait until the agent process is running. */
+  async start(): Promise<void> {
+    const before = await this.page.getByTestId("run-item").count();
+    await this.page.getByTestId("btn-start").click();
+    await expect(this.page.getByTestId("run-item")).toHaveCount(before + 1);
+    await expect(this.runState).toHaveAttribute("data-state", "running");
+  }
+
+  get runState(): Locator {
+    return this.page.getByTestId("run-state");
+  }
+
+  rows(filter: { kind?: string; dir?: string; method?: string } = {}): Locator {
+    let sel = '[data-testid="frame-row"]';
+    if (filter.kind) sel += `[data-kind="${filter.kind}"]`;
+    if (filter.dir) sel += `[data-dir="${filter.dir}"]`;
+    if (filter.method) sel += `[data-method="${filter.method}"]`;
+    return this.page.locator(sel);
+  }
+
+  async initialize(): Promise<Locator> {
+    await this.page.getByTestId("btn-initialize").click();
+    const row = this.rows({ kind: "response", method: "initialize" }).last();
+    await expect(row).toBeVisible();
+    return row;
+  }
+
+  async sessionNew(): Promise<Locator> {
+    await this.page.getByTestId("btn-session-new").click();
+    const row = this.page.locator('[data-testid="frame-row"][data-dir="in"][data-method="session/new"]').last();
+    await expect(row).toBeVisible();
+    return row;
+  }
+
+  async openDetail(row: Locator): Promise<Locator> {
+    await row.click();
+    const detail = this.page.getByTestId("frame-detail");
+    await expect(detail).toBeVisible();
+    return detail;
+  }
+
+  async sendRaw(text: string): Promise<void> {
+    const composer = this.page.getByTestId("composer");
+    if (!(await composer.evaluate((el) => (el as HTMLDetailsElement).open))) await composer.locator("summary").click();
+    await this.page.getByTestId("composer-text").fill(text);
+    await this.page.getByTestId("btn-composer-send").click();
+  }
+
+  async filterText(text: string): Promise<void> {
+    await this.page.getByTestId("filter-text").fill(text);
+  }
+}

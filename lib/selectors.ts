@@ -1,0 +1,142 @@
+/**
+ * Facts derived from a run's frames that buttons need: the auth methods the agent advertised and
+ * how each is meant to be run, the last session id, and agent→client requests awaiting an answer.
+ */
+import type { Frame } from "./wire";
+
+export type AuthMethodClass = "agent" | "terminal" | "legacy-terminal" | "unknown";
+
+export interface AuthMethodView {
+  id: string;
+  name: string;
+  description?: string;
+  class: AuthMethodClass;
+  /** For terminal (spec) methods: args to append to the agent command. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** For the legacy `_meta["terminal-auth"]` convention: the full command line. */
+  legacy?: { command: string; args: string[]; label?: string };
+}
+
+function parse(frame: Frame | undefined): Record<string, unknown> | undefined {
+  if (!frame) return undefined;
+  try {
+    const v = JSON.parse(frame.raw) as unknown;
+    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Classify one advertised auth method the way the spec and the legacy convention read it. */
+export function classifyAuthMethod(raw: unknown): AuthMethodView | undefined {
+  if (typeof raw !== "object" || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  if (typeof m.id !== "string") return undefined;
+  const meta = (m._meta as Record<string, unknown> | undefined)?.["terminal-auth"] as Record<string, unknown> | undefined;
+  const legacy =
+    meta && typeof meta.command === "string"
+      ? { command: meta.command, args: Array.isArray(meta.args) ? meta.args.filter((a): a is string => typeof a === "string") : [], label: typeof meta.label === "string" ? meta.label : undefined }
+      : undefined;
+  let cls: AuthMethodClass;
+  if (m.type === "terminal") cls = "terminal";
+  else if (m.type === undefined || m.type === "agent") cls = legacy ? "legacy-terminal" : "agent";
+  else cls = "unknown";
+  return {
+    id: m.id,
+    name: typeof m.name === "string" ? m.name : m.id,
+    description: typeof m.description === "string" ? m.description : undefined,
+    class: cls,
+    args: Array.isArray(m.args) ? m.args.filter((a): a is string => typeof a === "string") : undefined,
+    env: typeof m.env === "object" && m.env !== null ? (m.env as Record<string, string>) : undefined,
+    legacy,
+  };
+}
+
+/** The last answered `initialize` of the log. */
+export function lastInitialize(frames: readonly Frame[]): { frame: Frame; result?: Record<string, unknown> } | undefined {
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i];
+    if (f.dir === "in" && f.method === "initialize" && (f.kind === "response" || f.kind === "error")) {
+      return { frame: f, result: parse(f)?.result as Record<string, unknown> | undefined };
+    }
+  }
+  return undefined;
+}
+
+export function authMethods(frames: readonly Frame[]): AuthMethodView[] {
+  const list = lastInitialize(frames)?.result?.authMethods;
+  if (!Array.isArray(list)) return [];
+  return list.map(classifyAuthMethod).filter((m): m is AuthMethodView => m !== undefined);
+}
+
+/** The session id of the newest successful session/new (or load/resume request). */
+export function lastSessionId(frames: readonly Frame[]): string | undefined {
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i];
+    if (f.dir !== "in" || f.kind !== "response") continue;
+    if (f.method === "session/new") {
+      const id = (parse(f)?.result as { sessionId?: unknown } | undefined)?.sessionId;
+      if (typeof id === "string") return id;
+    }
+  }
+  return undefined;
+}
+
+/** Agent→client requests that nobody answered yet, oldest first. */
+export function pendingAgentRequests(frames: readonly Frame[]): Frame[] {
+  return frames.filter((f) => f.dir === "in" && f.kind === "request" && f.pairSeq === undefined);
+}
+
+/** Client→agent requests still waiting for the agent. */
+export function pendingClientRequests(frames: readonly Frame[]): Frame[] {
+  return frames.filter((f) => f.dir === "out" && f.kind === "request" && f.pairSeq === undefined);
+}
+
+export interface PermissionOption {
+  optionId: string;
+  name: string;
+  kind: string;
+}
+
+export function permissionDetails(frame: Frame): { title: string; options: PermissionOption[]; toolCall?: unknown } {
+  const params = parse(frame)?.params as { toolCall?: { title?: unknown }; options?: unknown } | undefined;
+  const options = Array.isArray(params?.options)
+    ? params.options
+        .filter((o): o is Record<string, unknown> => typeof o === "object" && o !== null && typeof (o as Record<string, unknown>).optionId === "string")
+        .map((o) => ({ optionId: o.optionId as string, name: typeof o.name === "string" ? o.name : (o.optionId as string), kind: typeof o.kind === "string" ? o.kind : "" }))
+    : [];
+  const title = typeof params?.toolCall?.title === "string" ? params.toolCall.title : "Tool call";
+  return { title, options, toolCall: params?.toolCall };
+}
+
+/** Assistant text streamed in this run, per session/prompt turn, for the transcript. */
+export interface TranscriptItem {
+  role: "user" | "agent" | "thought" | "stop" | "tool";
+  text: string;
+  seq: number;
+}
+
+export function transcript(frames: readonly Frame[]): TranscriptItem[] {
+  const items: TranscriptItem[] = [];
+  for (const f of frames) {
+    if (f.dir === "out" && f.kind === "request" && f.method === "session/prompt") {
+      const prompt = (parse(f)?.params as { prompt?: { type?: string; text?: string }[] } | undefined)?.prompt;
+      const text = Array.isArray(prompt) ? prompt.map((b) => (b.type === "text" ? b.text ?? "" : `[${b.type}]`)).join("") : "";
+      items.push({ role: "user", text, seq: f.seq });
+    } else if (f.dir === "in" && f.method === "session/update" && f.updateKind) {
+      const update = (parse(f)?.params as { update?: { content?: { type?: string; text?: string }; title?: string } } | undefined)?.update;
+      const chunk = update?.content?.type === "text" ? update.content.text ?? "" : "";
+      const role = f.updateKind === "agent_message_chunk" ? "agent" : f.updateKind === "agent_thought_chunk" ? "thought" : f.updateKind === "tool_call" ? "tool" : undefined;
+      if (!role) continue;
+      const text = role === "tool" ? update?.title ?? "tool call" : chunk;
+      const last = items[items.length - 1];
+      if (last && last.role === role && role !== "tool") last.text += text;
+      else items.push({ role, text, seq: f.seq });
+    } else if (f.dir === "in" && f.kind === "response" && f.method === "session/prompt") {
+      const stop = (parse(f)?.result as { stopReason?: unknown } | undefined)?.stopReason;
+      items.push({ role: "stop", text: typeof stop === "string" ? stop : "?", seq: f.seq });
+    }
+  }
+  return items;
+}

@@ -1,0 +1,153 @@
+/**
+ * The browser's state, free of any framework: apply(ServerEvent) in, snapshot out, subscribe for
+ * changes. The frame list is append-mostly and can hold 100,000 rows, so it is kept in a mutable
+ * array and a version number tells React what changed instead of copying the array per batch.
+ */
+import type { CatalogEntryView, Frame, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
+
+export type ConnectionState = "connecting" | "open" | "closed";
+
+export interface Notice {
+  id: number;
+  level: "info" | "warn" | "error";
+  message: string;
+  hint?: string;
+  at: number;
+}
+
+export interface LogView {
+  runId?: string;
+  frames: readonly Frame[];
+  /** Frames the relay's ring dropped before this tab received them. */
+  dropped: number;
+  /** Bumps on every change of frames or their pairing. */
+  version: number;
+}
+
+export interface Snapshot {
+  connection: ConnectionState;
+  server?: ServerInfo;
+  catalog: CatalogEntryView[];
+  catalogError?: string;
+  runs: RunSummary[];
+  currentRunId?: string;
+  profiles: ProfileView[];
+  activeProfileId?: string;
+  log: LogView;
+  notices: Notice[];
+  preview?: Extract<ServerEvent, { type: "profile_preview" }>;
+  check?: Extract<ServerEvent, { type: "profile_check" }>;
+}
+
+const MAX_NOTICES = 20;
+
+export class PlaygroundStore {
+  private snapshot: Snapshot = {
+    connection: "connecting",
+    catalog: [],
+    runs: [],
+    profiles: [],
+    log: { frames: [], dropped: 0, version: 0 },
+    notices: [],
+  };
+  private readonly listeners = new Set<() => void>();
+  private frames: Frame[] = [];
+  private bySeq = new Map<number, Frame>();
+  private noticeId = 0;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): Snapshot => this.snapshot;
+
+  /** Look a frame up by seq in the viewed run (pairs, links). */
+  frame(seq: number | undefined): Frame | undefined {
+    return seq === undefined ? undefined : this.bySeq.get(seq);
+  }
+
+  setConnection(connection: ConnectionState): void {
+    if (connection !== this.snapshot.connection) this.update({ connection });
+  }
+
+  addNotice(level: Notice["level"], message: string, hint?: string): void {
+    const notices = [...this.snapshot.notices, { id: ++this.noticeId, level, message, hint, at: Date.now() }].slice(-MAX_NOTICES);
+    this.update({ notices });
+  }
+
+  dismissNotice(id: number): void {
+    this.update({ notices: this.snapshot.notices.filter((n) => n.id !== id) });
+  }
+
+  apply(event: ServerEvent): void {
+    switch (event.type) {
+      case "hello":
+        this.frames = [];
+        this.bySeq = new Map();
+        this.update({
+          server: event.server,
+          catalog: event.catalog,
+          catalogError: event.catalogError,
+          runs: event.runs,
+          currentRunId: event.currentRunId,
+          profiles: event.profiles,
+          activeProfileId: event.activeProfileId,
+          log: { runId: event.viewRunId, frames: this.frames, dropped: 0, version: this.snapshot.log.version + 1 },
+        });
+        return;
+      case "frames":
+        this.applyFrames(event);
+        return;
+      case "run": {
+        const runs = this.snapshot.runs.some((r) => r.runId === event.run.runId)
+          ? this.snapshot.runs.map((r) => (r.runId === event.run.runId ? event.run : r))
+          : [...this.snapshot.runs, event.run];
+        this.update({ runs, currentRunId: event.current ? event.run.runId : this.snapshot.currentRunId });
+        return;
+      }
+      case "catalog":
+        this.update({ catalog: event.catalog, catalogError: event.catalogError });
+        return;
+      case "profiles":
+        this.update({ profiles: event.profiles, activeProfileId: event.activeProfileId });
+        return;
+      case "profile_preview":
+        this.update({ preview: event });
+        return;
+      case "profile_check":
+        this.update({ check: event });
+        return;
+      case "notice":
+        this.addNotice(event.level, event.message, event.hint);
+        return;
+    }
+  }
+
+  private applyFrames(event: Extract<ServerEvent, { type: "frames" }>): void {
+    const log = this.snapshot.log;
+    let dropped = log.dropped;
+    if (event.reset || event.runId !== log.runId) {
+      this.frames = [];
+      this.bySeq = new Map();
+      dropped = 0;
+    }
+    dropped += event.dropped ?? 0;
+    for (const frame of event.frames) {
+      if (this.bySeq.has(frame.seq)) continue;
+      this.frames.push(frame);
+      this.bySeq.set(frame.seq, frame);
+      // An answer names its request; mark the request so both rows link to each other.
+      if (frame.pairSeq !== undefined && frame.kind !== "request") {
+        const req = this.bySeq.get(frame.pairSeq);
+        if (req) req.pairSeq = frame.seq;
+      }
+    }
+    this.update({ log: { runId: event.runId, frames: this.frames, dropped, version: log.version + 1 } });
+  }
+
+  private update(patch: Partial<Snapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The whole browser ⇄ relay contract: one union of client commands, one union of server events,
+ * and the frame record they carry. Nothing else crosses the WebSocket, so this file is the place
+ * to read when changing either side. Isomorphic: no DOM, no node:*.
+ */
+
+/** Which way a line crossed the agent's stdio; `sys` is the relay speaking (lifecycle, markers). */
+export type Direction = "out" | "in" | "sys";
+
+export type FrameKind =
+  | "request"
+  | "response"
+  | "error"
+  | "notification"
+  | "malformed" // a stdout/stdin line that is not a JSON-RPC message
+  | "too_large" // a line over the relay's limit; only a prefix is kept
+  | "stderr"
+  | "lifecycle" // spawned, exited, spawn error, killed
+  | "lost" // a request that will never get its answer (the agent died first)
+  | "divider"; // a run boundary: agent, version, profile
+
+export interface LifecycleInfo {
+  event: "spawned" | "exited" | "spawn_error" | "kill_requested" | "runtime_missing";
+  pid?: number;
+  argv?: string[];
+  cwd?: string;
+  runtime?: string;
+  code?: number | null;
+  signal?: string | null;
+  message?: string;
+  hint?: string;
+}
+
+/**
+ * One recorded line. `raw` is exactly what crossed stdio (secrets redacted), kept before any
+ * parsing; everything else is derived from it by the relay so every tab sees the same analysis.
+ */
+export interface Frame {
+  seq: number;
+  runId: string;
+  /** Monotonic milliseconds since the relay started; use for latency, never for wall time. */
+  t: number;
+  /** Wall clock, epoch milliseconds, for display and exports. */
+  wall: number;
+  dir: Direction;
+  kind: FrameKind;
+  raw: string;
+  /** Byte length of the original line (before truncation of too-large lines). */
+  bytes: number;
+  method?: string;
+  /** JSON-RPC id rendered as a stable key: `n:3`, `s:abc`, `null`. */
+  id?: string;
+  errorCode?: number;
+  errorMessage?: string;
+  /** For responses/errors/lost: seq of the paired request. For requests: seq of the answer once known. */
+  pairSeq?: number;
+  /** On the answer: milliseconds between request and answer. */
+  latencyMs?: number;
+  /** The relay produced this frame itself (auto-answers), not the user. */
+  auto?: boolean;
+  lifecycle?: LifecycleInfo;
+  /** Human note: why a line is malformed, what a divider names, why a request was lost. */
+  note?: string;
+  /** `session/update` discriminator, so filters need not parse. */
+  updateKind?: string;
+}
+
+export type RunState = "starting" | "running" | "exited" | "failed";
+
+export interface RunSummary {
+  runId: string;
+  agentId: string;
+  agentLabel: string;
+  profileId: string;
+  profileName: string;
+  state: RunState;
+  pid?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  startedAt: number;
+  endedAt?: number;
+  cwd: string;
+  /** From the `initialize` result, once seen. */
+  agentInfo?: { name: string; title?: string; version: string };
+  frameCount: number;
+  dropped: number;
+  counts: { in: number; out: number; errors: number; stderr: number };
+  /** Outstanding requests, both directions. */
+  pendingOut: number;
+  pendingIn: number;
+  error?: string;
+}
+
+export interface CatalogEntryView {
+  id: string;
+  label: string;
+  /** argv as the relay will run it, for display only; the browser can never change it. */
+  argv: string[];
+  builtin: boolean;
+  /** Why this entry cannot start right now (missing binary, wrong Node), or undefined if it can. */
+  problem?: string;
+  version?: string;
+}
+
+export type ProfileKind =
+  | "kimi-api-key"
+  | "kimi-oauth"
+  | "kimi-env"
+  | "logged-out"
+  | "existing-home"
+  | "generic";
+
+/** A profile as the browser may see it: every secret already masked (`sk-…9f3a`). */
+export interface ProfileView {
+  id: string;
+  name: string;
+  kind: ProfileKind;
+  builtin: boolean;
+  /** Kind-specific fields, secrets masked. */
+  fields: Record<string, string | boolean | null>;
+  /** Credential sources present, names only: `config.toml api_key`, `credentials/kimi-code.json`, `env KIMI_MODEL_API_KEY`. */
+  sources: string[];
+  /** For OAuth: the token's `expires_at` in epoch seconds. */
+  expiresAt?: number;
+  warning?: string;
+}
+
+/** A profile draft as the browser sends it. Secret fields left as their masked value mean "unchanged". */
+export interface ProfileDraft {
+  id?: string;
+  name: string;
+  kind: ProfileKind;
+  fields: Record<string, string | boolean | null>;
+}
+
+export interface ClientCaps {
+  fsRead: boolean;
+  fsWrite: boolean;
+  terminal: boolean;
+  authTerminal: boolean;
+  legacyTerminalAuth: boolean;
+}
+
+export interface ServerInfo {
+  version: string;
+  dataDir: string;
+  defaultCwd: string;
+  modelServerUrl?: string;
+  limits: { ringFrames: number; maxLineBytes: number };
+}
+
+/** Browser → relay. */
+export type ClientCommand =
+  | { type: "start"; agentId: string; profileId?: string; cwd?: string }
+  | { type: "restart" }
+  | { type: "kill" }
+  /** Written verbatim (plus a newline) to the agent's stdin. */
+  | { type: "send_raw"; text: string }
+  /** The relay assigns the id, so buttons never collide with each other. */
+  | { type: "request"; method: string; params: unknown }
+  | { type: "notify"; method: string; params: unknown }
+  /** Answer an agent→client request. */
+  | { type: "respond"; id: string; result?: unknown; error?: { code: number; message: string; data?: unknown } }
+  | { type: "select_run"; runId: string }
+  | { type: "profile_select"; profileId: string }
+  | { type: "profile_save"; draft: ProfileDraft }
+  | { type: "profile_delete"; profileId: string }
+  | { type: "profile_duplicate"; profileId: string }
+  | { type: "profile_preview"; draft: ProfileDraft }
+  | { type: "profile_check"; profileId: string };
+
+/** Relay → browser. */
+export type ServerEvent =
+  | {
+      type: "hello";
+      server: ServerInfo;
+      catalog: CatalogEntryView[];
+      catalogError?: string;
+      runs: RunSummary[];
+      currentRunId?: string;
+      viewRunId?: string;
+      profiles: ProfileView[];
+      activeProfileId: string;
+    }
+  /** Frames of `runId` in seq order. `reset` means: forget what you had for this run first. */
+  | { type: "frames"; runId: string; frames: Frame[]; reset?: boolean; dropped?: number }
+  | { type: "run"; run: RunSummary; current: boolean }
+  | { type: "catalog"; catalog: CatalogEntryView[]; catalogError?: string }
+  | { type: "profiles"; profiles: ProfileView[]; activeProfileId: string }
+  | { type: "profile_preview"; files: { path: string; content: string; mode: string }[]; env: Record<string, string>; error?: string }
+  | { type: "profile_check"; profileId: string; ok: boolean; exitCode: number | null; output: string }
+  | { type: "notice"; level: "info" | "warn" | "error"; message: string; hint?: string };
+
+export const WS_PATH = "/ws";
+
+/** Parse a ClientCommand without trusting its shape; returns an error message on failure. */
+export function parseClientCommand(text: string): { ok: true; command: ClientCommand } | { ok: false; error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "command is not JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: "command must be a JSON object" };
+  }
+  const record = value as Record<string, unknown>;
+  const type = record.type;
+  const str = (key: string): boolean => typeof record[key] === "string";
+  switch (type) {
+    case "start":
+      if (!str("agentId")) return { ok: false, error: "start needs agentId" };
+      if (record.profileId !== undefined && !str("profileId")) return { ok: false, error: "profileId must be a string" };
+      if (record.cwd !== undefined && !str("cwd")) return { ok: false, error: "cwd must be a string" };
+      // Anything else (command, args, env) is ignored on purpose: only catalog entries run.
+      return {
+        ok: true,
+        command: {
+          type,
+          agentId: record.agentId as string,
+          profileId: record.profileId as string | undefined,
+          cwd: record.cwd as string | undefined,
+        },
+      };
+    case "restart":
+    case "kill":
+      return { ok: true, command: { type } };
+    case "send_raw":
+      return str("text") ? { ok: true, command: { type, text: record.text as string } } : { ok: false, error: "send_raw needs text" };
+    case "request":
+    case "notify":
+      return str("method")
+        ? { ok: true, command: { type, method: record.method as string, params: record.params } }
+        : { ok: false, error: `${type} needs a method` };
+    case "respond": {
+      if (!str("id")) return { ok: false, error: "respond needs id" };
+      const error = record.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
+      if (error !== undefined && (typeof error !== "object" || typeof error.code !== "number" || typeof error.message !== "string")) {
+        return { ok: false, error: "respond.error needs code and message" };
+      }
+      return {
+        ok: true,
+        command: {
+          type,
+          id: record.id as string,
+          result: record.result,
+          error: error ? { code: error.code as number, message: error.message as string, data: error.data } : undefined,
+        },
+      };
+    }
+    case "select_run":
+      return str("runId") ? { ok: true, command: { type, runId: record.runId as string } } : { ok: false, error: "select_run needs runId" };
+    case "profile_select":
+    case "profile_delete":
+    case "profile_duplicate":
+    case "profile_check":
+      return str("profileId")
+        ? { ok: true, command: { type, profileId: record.profileId as string } }
+        : { ok: false, error: `${type} needs profileId` };
+    case "profile_save":
+    case "profile_preview": {
+      const draft = parseDraft(record.draft);
+      return typeof draft === "string" ? { ok: false, error: draft } : { ok: true, command: { type, draft } };
+    }
+    default:
+      return { ok: false, error: `unknown command type ${JSON.stringify(type)}` };
+  }
+}
+
+const PROFILE_KINDS: readonly ProfileKind[] = ["kimi-api-key", "kimi-oauth", "kimi-env", "logged-out", "existing-home", "generic"];
+
+function parseDraft(value: unknown): ProfileDraft | string {
+  if (typeof value !== "object" || value === null) return "profile draft must be an object";
+  const d = value as Record<string, unknown>;
+  if (typeof d.name !== "string") return "profile needs a name";
+  if (typeof d.kind !== "string" || !PROFILE_KINDS.includes(d.kind as ProfileKind)) return `unknown profile kind ${JSON.stringify(d.kind)}`;
+  if (d.id !== undefined && typeof d.id !== "string") return "profile id must be a string";
+  const fields: Record<string, string | boolean | null> = {};
+  if (typeof d.fields === "object" && d.fields !== null) {
+    for (const [k, v] of Object.entries(d.fields as Record<string, unknown>)) {
+      if (typeof v === "string" || typeof v === "boolean" || v === null) fields[k] = v;
+      else return `profile field ${k} must be a string, boolean or null`;
+    }
+  }
+  return { id: d.id as string | undefined, name: d.name, kind: d.kind as ProfileKind, fields };
+}

@@ -1,0 +1,209 @@
+/**
+ * The server-side agent catalog: the only place an agent command can come from. The browser picks
+ * an id; it can never supply a command, args or env. Built-in entries are the two bundled Kimi Code
+ * builds; users add more in `<data-dir>/agents.json`. A broken file is reported, never fatal.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { CatalogEntryView } from "../lib/wire";
+import { AgentBinaryError, CatalogError, PlaygroundError, UnknownAgentError } from "./errors";
+import { bundledNode } from "./runtime";
+
+const require = createRequire(import.meta.url);
+
+export interface CatalogEntry {
+  id: string;
+  label: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** `node22`: run `command` as a script under the bundled Node 22 runtime. */
+  runtime?: "node22";
+  builtin: boolean;
+  /** A Kimi Code build: profiles materialize into KIMI_CODE_HOME for it. */
+  kimi?: boolean;
+  version?: string;
+}
+
+export interface ResolvedCommand {
+  file: string;
+  args: string[];
+  runtimeVersion?: string;
+}
+
+export const CATALOG_FILE = "agents.json";
+
+function bundledKimi(id: string, pkg: string, label: string): CatalogEntry {
+  let main = "";
+  let version: string | undefined;
+  try {
+    const pkgJson = require.resolve(`${pkg}/package.json`);
+    main = path.join(path.dirname(pkgJson), "dist", "main.mjs");
+    version = (JSON.parse(readFileSync(pkgJson, "utf8")) as { version?: string }).version;
+  } catch {
+    main = path.join("node_modules", pkg, "dist", "main.mjs");
+  }
+  return {
+    id,
+    label,
+    command: main,
+    args: ["acp"],
+    env: { KIMI_DISABLE_TELEMETRY: "1" },
+    runtime: "node22",
+    builtin: true,
+    kimi: true,
+    version,
+  };
+}
+
+export function builtinEntries(): CatalogEntry[] {
+  return [
+    bundledKimi("kimi-2.1.0", "@moonshot-ai/kimi-code", "Kimi Code 2.1.0 (bundled)"),
+    bundledKimi("kimi-0.28.0", "kimi-code-0.28.0", "Kimi Code 0.28.0 (bundled, has the #1330 gate)"),
+  ];
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parse the user's agents.json. Accepts `{ "agents": [...] }` or a bare array. */
+export function parseCatalogFile(text: string, file: string): CatalogEntry[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CatalogError(`${file} is not valid JSON: ${(error as Error).message}`, "Fix the JSON syntax, or delete the file to use only the built-in agents.");
+  }
+  const list = Array.isArray(value) ? value : (value as { agents?: unknown } | null)?.agents;
+  if (!Array.isArray(list)) {
+    throw new CatalogError(`${file} must hold an array of agents, or an object with an "agents" array.`, 'Example: {"agents":[{"id":"kimi","label":"kimi on PATH","command":"kimi","args":["acp"]}]}');
+  }
+  return list.map((raw, index) => {
+    const where = `${file}: agent #${index + 1}`;
+    if (typeof raw !== "object" || raw === null) throw new CatalogError(`${where} is not an object.`);
+    const e = raw as Record<string, unknown>;
+    if (typeof e.id !== "string" || !ID_RE.test(e.id)) throw new CatalogError(`${where} needs an "id" of letters, digits, dot, dash or underscore.`);
+    if (typeof e.command !== "string" || e.command.length === 0) throw new CatalogError(`${where} (${e.id}) needs a "command" string.`);
+    const args = e.args ?? [];
+    if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new CatalogError(`${where} (${e.id}): "args" must be an array of strings.`);
+    const env = e.env ?? {};
+    if (typeof env !== "object" || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === "string")) {
+      throw new CatalogError(`${where} (${e.id}): "env" must be an object of strings.`);
+    }
+    if (e.runtime !== undefined && e.runtime !== "node22") throw new CatalogError(`${where} (${e.id}): "runtime" may only be "node22".`);
+    return {
+      id: e.id,
+      label: typeof e.label === "string" ? e.label : e.id,
+      command: e.command,
+      args: args as string[],
+      env: env as Record<string, string>,
+      runtime: e.runtime as "node22" | undefined,
+      builtin: false,
+      kimi: e.kimi === true,
+    };
+  });
+}
+
+/** Find an executable on PATH without a shell. */
+export function whichSync(command: string, searchPath: string): string | undefined {
+  if (command.includes("/")) return isExecutable(command) ? path.resolve(command) : undefined;
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Catalog {
+  private entries: CatalogEntry[] = [];
+  private loadError?: PlaygroundError;
+
+  constructor(private readonly dataDir: string) {
+    this.reload();
+  }
+
+  get file(): string {
+    return path.join(this.dataDir, CATALOG_FILE);
+  }
+
+  /** Re-read agents.json; a broken file keeps the built-ins and reports why. */
+  reload(): void {
+    const builtins = builtinEntries();
+    this.loadError = undefined;
+    let user: CatalogEntry[] = [];
+    if (existsSync(this.file)) {
+      try {
+        user = parseCatalogFile(readFileSync(this.file, "utf8"), this.file);
+        const ids = new Set(builtins.map((b) => b.id));
+        for (const u of user) {
+          if (ids.has(u.id)) throw new CatalogError(`${this.file}: agent id "${u.id}" is used twice (or by a built-in agent).`, "Give each agent its own id.");
+          ids.add(u.id);
+        }
+      } catch (error) {
+        this.loadError = error instanceof PlaygroundError ? error : new CatalogError(String(error));
+        user = [];
+      }
+    }
+    this.entries = [...builtins, ...user];
+  }
+
+  get error(): PlaygroundError | undefined {
+    return this.loadError;
+  }
+
+  list(): CatalogEntry[] {
+    return this.entries;
+  }
+
+  get(id: string): CatalogEntry {
+    const entry = this.entries.find((e) => e.id === id);
+    if (!entry) throw new UnknownAgentError(`No agent "${id}" in the catalog.`, `Pick one of: ${this.entries.map((e) => e.id).join(", ")}; or add it to ${this.file}.`);
+    return entry;
+  }
+
+  /** Turn an entry into file + args for spawn, checking that everything exists first. */
+  resolve(entry: CatalogEntry, searchPath: string): ResolvedCommand {
+    if (entry.runtime === "node22") {
+      const node = bundledNode();
+      const script = path.resolve(entry.command);
+      if (!existsSync(script)) {
+        throw new AgentBinaryError(`The agent script ${script} does not exist.`, entry.builtin ? "Run `npm install` to restore the bundled agents." : `Fix "command" of "${entry.id}" in ${this.file}.`);
+      }
+      return { file: node.path, args: [script, ...entry.args], runtimeVersion: node.version };
+    }
+    const file = whichSync(entry.command, searchPath);
+    if (!file) {
+      throw new AgentBinaryError(
+        `The agent command "${entry.command}" was not found${entry.command.includes("/") ? "" : " on PATH"} or is not executable.`,
+        `Install it, or give an absolute path in "command" of "${entry.id}" in ${this.file}.`,
+      );
+    }
+    return { file, args: entry.args };
+  }
+
+  views(searchPath: string): CatalogEntryView[] {
+    return this.entries.map((entry) => {
+      let problem: string | undefined;
+      let argv: string[] = [entry.command, ...entry.args];
+      try {
+        const r = this.resolve(entry, searchPath);
+        argv = [r.file, ...r.args];
+      } catch (error) {
+        const e = error as PlaygroundError;
+        problem = e.hint ? `${e.message} ${e.hint}` : e.message;
+      }
+      return { id: entry.id, label: entry.label, argv, builtin: entry.builtin, problem, version: entry.version };
+    });
+  }
+}

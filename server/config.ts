@@ -1,0 +1,96 @@
+/**
+ * Turns argv and environment into a typed config. Binding is loopback unless the user says the
+ * dangerous flag out loud: the relay launches processes, so exposing it is remote code execution.
+ */
+import os from "node:os";
+import path from "node:path";
+import { ConfigError } from "./errors";
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  dev: boolean;
+  defaultCwd: string;
+  ringFrames: number;
+  ringBytes: number;
+  maxLineBytes: number;
+  keepRuns: number;
+  openBrowser: boolean;
+  quiet: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+export const USAGE = `Usage: npm start -- [options]
+  --port N              port (default 3000, or PORT; 0 picks a free one)
+  --host H              bind address (default 127.0.0.1; loopback only unless --dangerously-bind-non-loopback)
+  --data-dir DIR        where profiles, agents.json and run homes live (default ~/.acp-playground, or ACP_PLAYGROUND_HOME)
+  --cwd DIR             default working directory for agents (default <data-dir>/workspace)
+  --ring-frames N       frames kept per run (default 100000)
+  --max-line-bytes N    longest stdio line kept whole (default 64 MiB)
+  --dev                 Next.js hot reload
+  --dangerously-bind-non-loopback   allow a non-loopback --host (anyone who can reach it can run agents)`;
+
+export function parseConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const flags = new Map<string, string | true>();
+  const known = new Set(["port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}".`, USAGE);
+    const name = arg.slice(2).split("=")[0];
+    if (!known.has(name)) throw new ConfigError(`Unknown option --${name}.`, USAGE);
+    const eq = arg.indexOf("=");
+    if (eq !== -1) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else if (["dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"].includes(arg.slice(2))) flags.set(arg.slice(2), true);
+    else {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith("--")) throw new ConfigError(`${arg} needs a value.`, USAGE);
+      flags.set(arg.slice(2), value);
+      i++;
+    }
+  }
+  if (flags.has("help")) throw new ConfigError("Help requested.", USAGE);
+
+  const str = (key: string): string | undefined => {
+    const v = flags.get(key);
+    return typeof v === "string" ? v : undefined;
+  };
+  const int = (key: string, fallback: number, min: number): number => {
+    const raw = str(key);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${key} must be an integer >= ${min}, not "${raw}".`);
+    return n;
+  };
+
+  const portRaw = str("port") ?? env.PORT ?? "3000";
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`Port must be 0-65535, not "${portRaw}".`);
+
+  const host = str("host") ?? "127.0.0.1";
+  if (!isLoopbackHost(host) && !flags.has("dangerously-bind-non-loopback")) {
+    throw new ConfigError(
+      `Refusing to bind ${host}: the playground launches processes, so anyone who can reach it could run agents as you.`,
+      "Use the default 127.0.0.1, or add --dangerously-bind-non-loopback if you really mean it.",
+    );
+  }
+  const dataDir = path.resolve(str("data-dir") ?? env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground"));
+  return {
+    host,
+    port,
+    dataDir,
+    dev: flags.has("dev"),
+    defaultCwd: path.resolve(str("cwd") ?? path.join(dataDir, "workspace")),
+    ringFrames: int("ring-frames", 100_000, 100),
+    ringBytes: 512 << 20,
+    maxLineBytes: int("max-line-bytes", 64 << 20, 1024),
+    keepRuns: int("keep-runs", 12, 1),
+    openBrowser: false,
+    quiet: flags.has("quiet"),
+  };
+}

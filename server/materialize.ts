@@ -1,0 +1,315 @@
+/**
+ * Turns a credential profile into a fresh agent home for one run (`<runsDir>/<runId>/home`),
+ * written exactly as Kimi Code writes its own files, plus the environment the child needs. A
+ * fresh home per run means an agent's token refresh or config rewrite never leaks into the stored
+ * profile or the next run. The preview shares the same generator with secrets masked, so what
+ * the UI shows cannot drift from what the agent gets. `runDoctor` asks Kimi itself to judge it.
+ */
+import { execFile } from "node:child_process";
+import { chmod, cp, lstat, mkdir, readdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { stringify as stringifyToml } from "smol-toml";
+import { mask } from "../lib/redact";
+import type { ProfileDraft } from "../lib/wire";
+import { ProfileError } from "./errors";
+import { type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
+import type { ProfileStore } from "./profile-store";
+import { bundledNode } from "./runtime";
+
+const require = createRequire(import.meta.url);
+
+/** Kimi's own default for the models it configures; `kimi doctor` rejects a model without one. */
+export const KIMI_MAX_CONTEXT_SIZE = 262144;
+
+/** What `kimi login` configures for the managed Kimi account. */
+const MANAGED_PROVIDER = "managed:kimi-code";
+const MANAGED_MODEL_ALIAS = "kimi-code/kimi-for-coding";
+const MANAGED_BASE_URL = "https://api.kimi.com/coding/v1";
+const MANAGED_OAUTH_KEY = "oauth/kimi-code";
+/** Kimi derives the token file name from the oauth key: `oauth/kimi-code` → `credentials/kimi-code.json`. */
+const MANAGED_TOKEN_FILE = "credentials/kimi-code.json";
+
+export interface PlannedFile {
+  /** Relative to the home. */
+  path: string;
+  content: string;
+  /** Octal, e.g. "0600". */
+  mode: string;
+}
+
+/** Everything a home needs, computed in memory; writing it is a separate, dumb step. */
+export interface HomePlan {
+  dirs: { path: string; mode: string }[];
+  files: PlannedFile[];
+  /** Added to the child's environment (KIMI_CODE_HOME is added by `materialize`). */
+  env: Record<string, string>;
+  /** existing-home: copy this directory into the fresh home. */
+  copyFrom?: string;
+  /** existing-home in place: use this directory as the home and write nothing. */
+  inPlace?: string;
+}
+
+export interface PlanOptions {
+  /** Live URL of the offline model server; required for the offline provider. */
+  modelServerUrl?: string;
+  /** How a secret appears in the output: itself for a real home, its mask for the preview. */
+  reveal?: (secret: string) => string;
+}
+
+export interface MaterializeOptions {
+  runsDir: string;
+  runId: string;
+  modelServerUrl?: string;
+}
+
+export interface MaterializedHome {
+  home: string;
+  env: Record<string, string>;
+  files: { path: string; mode: string }[];
+}
+
+export interface ProfilePreview {
+  files: PlannedFile[];
+  env: Record<string, string>;
+}
+
+export interface DoctorResult {
+  ok: boolean;
+  exitCode: number | null;
+  output: string;
+}
+
+function toml(data: Record<string, unknown>): string {
+  // Kimi writes its config with smol-toml too and appends "\n" although stringify already ends
+  // with one; the blank last line keeps our files byte-identical to Kimi's.
+  return `${stringifyToml(data)}\n`;
+}
+
+function baseUrlFor(provider: KimiProvider, fields: StoredProfile["fields"], modelServerUrl: string | undefined): string {
+  switch (provider) {
+    case "moonshot-cn":
+    case "moonshot-ai":
+      return PLATFORM_BASE_URLS[provider];
+    case "custom":
+      return String(fields.baseUrl ?? "");
+    case "offline":
+      if (!modelServerUrl) {
+        throw new ProfileError("The offline model server is not running, so the Offline profile has no URL.", "Restart the playground; it starts the offline model server on 127.0.0.1 at launch.");
+      }
+      return modelServerUrl;
+  }
+}
+
+/** Compute a profile's home in memory; no file is read or written, so preview and run agree. */
+export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: PlanOptions = {}): HomePlan {
+  const reveal = opts.reveal ?? ((s: string) => s);
+  const f = profile.fields;
+  const plan: HomePlan = { dirs: [], files: [], env: {} };
+  switch (profile.kind) {
+    case "kimi-api-key": {
+      // The provider id is also the prefix of the model alias, as Kimi's API-key login writes it;
+      // any id works (the offline one is "offline"), Kimi only needs the two to agree.
+      const provider = f.provider as KimiProvider;
+      const model = String(f.model);
+      const alias = `${provider}/${model}`;
+      plan.files.push({
+        path: "config.toml",
+        mode: "0600",
+        content: toml({
+          default_model: alias,
+          providers: { [provider]: { type: "kimi", base_url: baseUrlFor(provider, f, opts.modelServerUrl), api_key: reveal(String(f.apiKey)) } },
+          models: { [alias]: { provider, model, max_context_size: KIMI_MAX_CONTEXT_SIZE } },
+        }),
+      });
+      break;
+    }
+    case "kimi-oauth": {
+      const token = JSON.parse(String(f.token)) as Record<string, unknown>;
+      for (const key of ["access_token", "refresh_token"]) if (typeof token[key] === "string" && token[key]) token[key] = reveal(token[key] as string);
+      plan.files.push({
+        path: "config.toml",
+        mode: "0600",
+        content: toml({
+          default_model: MANAGED_MODEL_ALIAS,
+          providers: { [MANAGED_PROVIDER]: { type: "kimi", base_url: MANAGED_BASE_URL, api_key: "", oauth: { storage: "file", key: MANAGED_OAUTH_KEY } } },
+          models: { [MANAGED_MODEL_ALIAS]: { provider: MANAGED_PROVIDER, model: "kimi-for-coding", max_context_size: KIMI_MAX_CONTEXT_SIZE } },
+        }),
+      });
+      plan.dirs.push({ path: "credentials", mode: "0700" });
+      // Same layout as Kimi's FileTokenStorage: two-space JSON and a final newline.
+      plan.files.push({ path: MANAGED_TOKEN_FILE, mode: "0600", content: `${JSON.stringify(token, null, 2)}\n` });
+      break;
+    }
+    case "kimi-env":
+      plan.env.KIMI_MODEL_NAME = String(f.modelName);
+      plan.env.KIMI_MODEL_API_KEY = reveal(String(f.apiKey));
+      if (typeof f.baseUrl === "string" && f.baseUrl) plan.env.KIMI_MODEL_BASE_URL = f.baseUrl;
+      break;
+    case "logged-out":
+      break;
+    case "existing-home":
+      if (f.inPlace === true) plan.inPlace = String(f.path);
+      else plan.copyFrom = String(f.path);
+      break;
+    case "generic": {
+      for (const [key, value] of Object.entries(parseEnvText(typeof f.env === "string" ? f.env : ""))) plan.env[key] = value ? reveal(value) : value;
+      const dirs = new Set<string>();
+      for (const file of parseFilesText(typeof f.files === "string" ? f.files : "")) {
+        for (let dir = path.posix.dirname(file.path); dir !== "."; dir = path.posix.dirname(dir)) dirs.add(dir);
+        plan.files.push({ path: file.path, mode: file.mode, content: file.content ? reveal(file.content) : "" });
+      }
+      for (const dir of [...dirs].sort()) plan.dirs.push({ path: dir, mode: "0700" });
+      break;
+    }
+  }
+  return plan;
+}
+
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Skip sockets, FIFOs and devices: copying them fails or hangs, and no credential lives there. */
+async function copyable(source: string): Promise<boolean> {
+  const st = await lstat(source);
+  return st.isFile() || st.isDirectory() || st.isSymbolicLink();
+}
+
+/** Build the run's home on disk and return the environment to add to the child. */
+export async function materialize(profile: StoredProfile, opts: MaterializeOptions): Promise<MaterializedHome> {
+  if (!RUN_ID_RE.test(opts.runId)) throw new ProfileError(`"${opts.runId}" is not a usable run id.`);
+  const plan = planHome(profile, { modelServerUrl: opts.modelServerUrl });
+  if (plan.inPlace) {
+    return { home: plan.inPlace, env: { ...plan.env, KIMI_CODE_HOME: plan.inPlace }, files: [] };
+  }
+  const runDir = path.join(opts.runsDir, opts.runId);
+  const home = path.join(runDir, "home");
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(home, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new ProfileError(`The run home ${home} already exists.`, "Each run needs a fresh home; use a new run id.");
+    throw error;
+  }
+  // mkdir modes pass through the umask; the home must be private whatever the umask is.
+  await chmod(home, 0o700);
+  if (plan.copyFrom) {
+    try {
+      await cp(plan.copyFrom, home, { recursive: true, force: true, errorOnExist: false, verbatimSymlinks: true, filter: copyable });
+    } catch (error) {
+      throw new ProfileError(`Copying the home ${plan.copyFrom} failed: ${(error as Error).message}`, "Check that every file in it is readable, or use it in place.");
+    }
+    await chmod(home, 0o700);
+  }
+  for (const dir of plan.dirs) {
+    const full = path.join(home, dir.path);
+    await mkdir(full, { recursive: true, mode: Number.parseInt(dir.mode, 8) });
+    await chmod(full, Number.parseInt(dir.mode, 8));
+  }
+  for (const file of plan.files) {
+    const full = path.join(home, file.path);
+    const mode = Number.parseInt(file.mode, 8);
+    await writeFile(full, file.content, { mode, flag: plan.copyFrom ? "w" : "wx" });
+    await chmod(full, mode);
+  }
+  return { home, env: { ...plan.env, KIMI_CODE_HOME: home }, files: plan.files.map((f) => ({ path: f.path, mode: f.mode })) };
+}
+
+const PREVIEW_HOME = "<runs>/<run id>/home";
+const PREVIEW_MODEL_SERVER = "http://127.0.0.1:<port>/v1";
+const PREVIEW_MAX_LISTED = 50;
+
+function maskSecret(secret: string): string {
+  return secret.length === 0 ? "" : mask(secret);
+}
+
+async function listTree(root: string, limit: number): Promise<{ path: string; mode: string }[]> {
+  const out: { path: string; mode: string }[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(root, rel), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (out.length >= limit) return;
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(childRel);
+      else out.push({ path: childRel, mode: ((await lstat(path.join(root, childRel))).mode & 0o777).toString(8).padStart(4, "0") });
+    }
+  };
+  await walk("");
+  return out;
+}
+
+function isStored(input: ProfileDraft | StoredProfile): input is StoredProfile {
+  return "createdAt" in input && typeof input.createdAt === "number";
+}
+
+/**
+ * What a run with this profile (or an unsaved draft) would get: files and env with every secret
+ * masked. With `store`, masks in the draft mean "the stored secret", exactly as on save.
+ */
+export async function previewProfile(input: ProfileDraft | StoredProfile, opts: { modelServerUrl?: string; store?: ProfileStore } = {}): Promise<ProfilePreview> {
+  let profile: Pick<StoredProfile, "kind" | "fields">;
+  if (isStored(input)) profile = input;
+  else if (opts.store) profile = await opts.store.resolveDraft(input);
+  else {
+    validateName(input.name);
+    profile = { kind: input.kind, fields: validateFields(input.kind, input.fields) };
+  }
+  const plan = planHome(profile, { modelServerUrl: opts.modelServerUrl ?? PREVIEW_MODEL_SERVER, reveal: maskSecret });
+  const files = [...plan.files];
+  if (plan.copyFrom || plan.inPlace) {
+    const source = (plan.copyFrom ?? plan.inPlace) as string;
+    const note = plan.copyFrom ? `‹copied from ${source} when the run starts›` : `‹used in place: ${source}; the playground writes nothing›`;
+    try {
+      const listed = await listTree(source, PREVIEW_MAX_LISTED);
+      for (const entry of listed) files.push({ path: entry.path, mode: entry.mode, content: note });
+      if (listed.length === 0) files.push({ path: ".", mode: "0700", content: `${note} (empty directory)` });
+      if (listed.length >= PREVIEW_MAX_LISTED) files.push({ path: "…", mode: "", content: `only the first ${PREVIEW_MAX_LISTED} files are listed` });
+    } catch (error) {
+      files.push({ path: ".", mode: "", content: `${note} (cannot list: ${(error as Error).message})` });
+    }
+  }
+  return { files, env: { ...plan.env, KIMI_CODE_HOME: plan.inPlace ?? PREVIEW_HOME } };
+}
+
+/** dist/main.mjs of a bundled Kimi Code build (`@moonshot-ai/kimi-code` = 2.1.0). */
+export function kimiMainPath(pkg = "@moonshot-ai/kimi-code"): string {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "dist", "main.mjs");
+}
+
+const DOCTOR_TIMEOUT_MS = 30_000;
+const DOCTOR_MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * Run `kimi doctor` of the bundled build against a home. It validates config.toml and tui.toml
+ * (schema, TOML syntax); it does not contact the network or judge whether a key is real.
+ */
+export function runDoctor(home: string, env: Record<string, string>, opts: { pkg?: string; timeoutMs?: number } = {}): Promise<DoctorResult> {
+  const node = bundledNode().path;
+  const main = kimiMainPath(opts.pkg);
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: path.dirname(home) || tmpdir(),
+    KIMI_CODE_HOME: home,
+    KIMI_DISABLE_TELEMETRY: "1",
+    ...env,
+  };
+  return new Promise((resolve) => {
+    // The cast only satisfies Next's ProcessEnv typing (NODE_ENV required); the child gets exactly childEnv.
+    execFile(
+      node,
+      [main, "doctor"],
+      { env: childEnv as NodeJS.ProcessEnv, cwd: home, timeout: opts.timeoutMs ?? DOCTOR_TIMEOUT_MS, maxBuffer: DOCTOR_MAX_OUTPUT, encoding: "utf8", windowsHide: true },
+      (error, stdout, stderr) => {
+        const output = [stdout, stderr].filter((s) => s.trim()).join("\n").trim();
+        if (!error) {
+          resolve({ ok: true, exitCode: 0, output });
+          return;
+        }
+        const e = error as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string | null };
+        const exitCode = typeof e.code === "number" ? e.code : null;
+        const why = e.killed ? `kimi doctor was stopped after ${(opts.timeoutMs ?? DOCTOR_TIMEOUT_MS) / 1000} s.` : exitCode === null ? `kimi doctor could not run: ${e.message}` : "";
+        resolve({ ok: false, exitCode, output: [output, why].filter(Boolean).join("\n") });
+      },
+    );
+  });
+}

@@ -1,0 +1,344 @@
+/**
+ * One agent run = one spawned process and its log. Every line that crosses stdio is stamped
+ * (seq, monotonic time, direction), redacted, recorded verbatim into a bounded ring, and only then
+ * classified and paired. The run also answers agent→client requests that the playground does not
+ * serve (-32601, visibly) and turns requests left open by a dying agent into `lost` frames.
+ */
+import { performance } from "node:perf_hooks";
+import { Correlator } from "../lib/correlate";
+import { classify, idFromKey } from "../lib/jsonrpc";
+import type { Direction, Frame, FrameKind, LifecycleInfo, RunSummary } from "../lib/wire";
+import { AgentProcess, type SpawnSpec } from "./agent-process";
+import { LineSplitter, type SplitLine } from "./line-splitter";
+import { FrameRing, type RingLimits } from "./ring-buffer";
+
+export interface RunOptions {
+  runId: string;
+  agentId: string;
+  agentLabel: string;
+  profileId: string;
+  profileName: string;
+  cwd: string;
+  spawn: SpawnSpec;
+  runtimeVersion?: string;
+  limits: RingLimits & { maxLineBytes: number };
+  redact: (text: string) => string;
+  /** How the playground answers an agent→client request; `pending` leaves it for the user. */
+  serveClientMethod: (method: string, params: unknown) => ClientMethodOutcome;
+}
+
+export type ClientMethodOutcome = { pending: true } | { result: unknown } | { error: { code: number; message: string; data?: unknown } };
+
+export interface RunListener {
+  frames(run: Run): void;
+  state(run: Run): void;
+}
+
+const startedAt = performance.now();
+const now = (): number => Math.round((performance.now() - startedAt) * 1000) / 1000;
+
+export class Run {
+  readonly ring: FrameRing;
+  readonly summary: RunSummary;
+  private readonly correlator = new Correlator();
+  private seq = 0;
+  private nextId = 0;
+  private reportedKey = "";
+  private resolveDone!: () => void;
+  /** Settles when the process is gone (or never started). */
+  readonly done = new Promise<void>((resolve) => {
+    this.resolveDone = resolve;
+  });
+  private process?: AgentProcess;
+  private readonly stdout: LineSplitter;
+  private readonly stderr: LineSplitter;
+
+  constructor(private readonly options: RunOptions, private readonly listener: RunListener) {
+    this.ring = new FrameRing(options.limits);
+    this.stdout = new LineSplitter({ maxLineBytes: options.limits.maxLineBytes });
+    this.stderr = new LineSplitter({ maxLineBytes: Math.min(options.limits.maxLineBytes, 1 << 20) });
+    this.summary = {
+      runId: options.runId,
+      agentId: options.agentId,
+      agentLabel: options.agentLabel,
+      profileId: options.profileId,
+      profileName: options.profileName,
+      state: "starting",
+      startedAt: Date.now(),
+      cwd: options.cwd,
+      frameCount: 0,
+      dropped: 0,
+      counts: { in: 0, out: 0, errors: 0, stderr: 0 },
+      pendingOut: 0,
+      pendingIn: 0,
+    };
+  }
+
+  get id(): string {
+    return this.options.runId;
+  }
+
+  get alive(): boolean {
+    return this.process?.alive ?? false;
+  }
+
+  get lastSeq(): number {
+    return this.seq - 1;
+  }
+
+  /** Record the run divider and spawn the agent. */
+  start(): void {
+    const o = this.options;
+    this.record("sys", "divider", `── ${o.agentLabel} · profile "${o.profileName}" ──`, {
+      note: `Run ${o.runId}: agent ${o.agentLabel}, profile ${o.profileName}`,
+    });
+    this.process = new AgentProcess(o.spawn, {
+      stdout: (chunk) => this.onLines("in", this.stdout.push(chunk)),
+      stderr: (chunk) => this.onStderr(this.stderr.push(chunk)),
+      exit: (code, signal) => this.onExit(code, signal),
+      spawnError: (error) => this.onSpawnError(error),
+    });
+    this.process.start();
+    const pid = this.process.pid;
+    if (pid !== undefined) {
+      this.summary.pid = pid;
+      this.summary.state = "running";
+      this.lifecycle({ event: "spawned", pid, argv: [o.spawn.file, ...o.spawn.args], cwd: o.spawn.cwd, runtime: o.runtimeVersion });
+    }
+    this.updatePending();
+  }
+
+  /** A run that could not even be spawned (missing runtime, bad catalog): record why. */
+  failBeforeSpawn(info: LifecycleInfo): void {
+    const o = this.options;
+    this.record("sys", "divider", `── ${o.agentLabel} · profile "${o.profileName}" ──`, { note: `Run ${o.runId}` });
+    this.summary.state = "failed";
+    this.summary.error = info.message;
+    this.summary.endedAt = Date.now();
+    this.lifecycle(info);
+    this.updatePending();
+    this.resolveDone();
+  }
+
+  /** Write text verbatim, one line. Malformed text is allowed on purpose. */
+  sendRaw(text: string): { ok: boolean; error?: string } {
+    if (!this.process?.alive) return { ok: false, error: "The agent is not running. Start or restart it first." };
+    // Text with newlines crosses stdio as several lines; record it exactly that way.
+    const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+    const lines = body.split("\n").map((line) => ({ text: line.endsWith("\r") ? line.slice(0, -1) : line, bytes: Buffer.byteLength(line), crlf: line.endsWith("\r") }));
+    this.onLines("out", lines);
+    this.process.write(`${body}\n`);
+    return { ok: true };
+  }
+
+  request(method: string, params: unknown): { ok: boolean; error?: string } {
+    const id = this.nextId++;
+    const msg: Record<string, unknown> = { jsonrpc: "2.0", id, method };
+    if (params !== undefined) msg.params = params;
+    return this.sendRaw(JSON.stringify(msg));
+  }
+
+  notify(method: string, params: unknown): { ok: boolean; error?: string } {
+    const msg: Record<string, unknown> = { jsonrpc: "2.0", method };
+    if (params !== undefined) msg.params = params;
+    return this.sendRaw(JSON.stringify(msg));
+  }
+
+  respond(id: string, answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } }): { ok: boolean; error?: string } {
+    if (!this.correlator.peek("in", id)) return { ok: false, error: `No outstanding agent request with id ${id}.` };
+    return this.sendRaw(JSON.stringify(answerMessage(id, answer)));
+  }
+
+  kill(): void {
+    if (!this.process?.alive) return;
+    this.lifecycle({ event: "kill_requested", pid: this.process.pid, message: "SIGTERM to the agent's process group (SIGKILL after 2 s)" });
+    this.process.kill("SIGTERM");
+  }
+
+  private onLines(dir: Direction, lines: SplitLine[]): void {
+    for (const line of lines) this.recordLine(dir, line);
+  }
+
+  private onStderr(lines: SplitLine[]): void {
+    for (const line of lines) {
+      this.summary.counts.stderr++;
+      this.record("in", "stderr", line.text, { bytes: line.bytes, note: line.tooLarge ? "stderr line over 1 MiB; prefix kept" : undefined });
+    }
+  }
+
+  private recordLine(dir: Direction, line: SplitLine): void {
+    if (dir === "in") this.summary.counts.in++;
+    else this.summary.counts.out++;
+    if (line.tooLarge) {
+      this.record(dir, "too_large", line.text, {
+        bytes: line.bytes,
+        note: `Frame too large: ${line.bytes} bytes exceed the ${this.options.limits.maxLineBytes}-byte line limit; only the first ${Buffer.byteLength(line.text)} bytes are kept.`,
+      });
+      return;
+    }
+    const c = classify(line.text);
+    const frame = this.record(dir, c.kind, line.text, {
+      bytes: line.bytes,
+      method: c.method,
+      id: c.id,
+      errorCode: c.errorCode,
+      errorMessage: c.errorMessage,
+      updateKind: c.updateKind,
+      note: [c.note, line.crlf ? "line ended with CRLF" : undefined].filter(Boolean).join("; ") || undefined,
+    }, false);
+    if (c.kind === "request" && c.id !== undefined && c.method) {
+      const clash = this.correlator.request(dir, c.id, frame.seq, frame.t, c.method);
+      if (clash !== undefined) frame.note = [frame.note, `duplicate id: request #${clash} with the same id is still pending`].filter(Boolean).join("; ");
+      if (dir === "out") this.bumpNextId(c.id);
+    } else if ((c.kind === "response" || c.kind === "error") && c.id !== undefined) {
+      const pair = this.correlator.answer(dir, c.id, frame.t);
+      if (pair) {
+        frame.pairSeq = pair.requestSeq;
+        frame.latencyMs = pair.latencyMs;
+        frame.method = pair.method;
+        const req = this.ring.get(pair.requestSeq);
+        if (req) req.pairSeq = frame.seq;
+        if (pair.method === "initialize" && c.kind === "response") this.readAgentInfo(c.value);
+      } else {
+        frame.note = [frame.note, "no outstanding request with this id"].filter(Boolean).join("; ");
+      }
+    }
+    if (c.kind === "error") this.summary.counts.errors++;
+    this.commit(frame);
+    this.updatePending();
+    if (dir === "in" && c.kind === "request" && c.id !== undefined && c.method) this.serve(c.id, c.method, (c.value as { params?: unknown }).params);
+  }
+
+  /** Answer what the playground serves itself; leave the rest (permission cards) to the user. */
+  private serve(id: string, method: string, params: unknown): void {
+    const outcome = this.options.serveClientMethod(method, params);
+    if ("pending" in outcome) return;
+    const line = JSON.stringify(answerMessage(id, outcome));
+    this.onLines("out", [{ text: line, bytes: Buffer.byteLength(line), crlf: false }]);
+    const last = this.ring.get(this.lastSeq);
+    if (last) last.auto = true;
+    this.process?.write(`${line}\n`);
+  }
+
+  private bumpNextId(id: string): void {
+    if (id.startsWith("n:")) {
+      const n = Number(id.slice(2));
+      if (Number.isInteger(n) && n >= this.nextId) this.nextId = n + 1;
+    }
+  }
+
+  private readAgentInfo(value: unknown): void {
+    const info = (value as { result?: { agentInfo?: { name?: unknown; title?: unknown; version?: unknown } } }).result?.agentInfo;
+    if (info && typeof info.name === "string") {
+      this.summary.agentInfo = {
+        name: info.name,
+        title: typeof info.title === "string" ? info.title : undefined,
+        version: typeof info.version === "string" ? info.version : "?",
+      };
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.onLines("in", this.stdout.end());
+    this.onStderr(this.stderr.end());
+    const lost = this.correlator.drain();
+    const why = signal ? `signal ${signal}` : `exit code ${code}`;
+    for (const p of lost) {
+      this.record("sys", "lost", "", {
+        method: p.method,
+        id: p.id,
+        pairSeq: p.seq,
+        note:
+          p.dir === "out"
+            ? `No response: the agent exited (${why}) while ${p.method} was pending.`
+            : `Never answered: the agent exited (${why}) before the client answered ${p.method}.`,
+      });
+      const req = this.ring.get(p.seq);
+      if (req) req.pairSeq = this.lastSeq;
+    }
+    this.summary.state = "exited";
+    this.summary.exitCode = code;
+    this.summary.signal = signal;
+    this.summary.endedAt = Date.now();
+    this.lifecycle({ event: "exited", pid: this.summary.pid, code, signal, message: lost.length ? `${lost.length} request(s) left unanswered` : undefined });
+    this.updatePending();
+    this.resolveDone();
+  }
+
+  private onSpawnError(error: Error): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    this.summary.state = "failed";
+    this.summary.error = error.message;
+    this.summary.endedAt = Date.now();
+    this.lifecycle({
+      event: "spawn_error",
+      argv: [this.options.spawn.file, ...this.options.spawn.args],
+      cwd: this.options.spawn.cwd,
+      message: error.message,
+      hint:
+        code === "ENOENT"
+          ? "The agent binary or the working directory does not exist. Check the catalog entry and the working directory."
+          : code === "EACCES"
+            ? "The agent binary is not executable (chmod +x) or the working directory is not accessible."
+            : undefined,
+    });
+    this.updatePending();
+    this.resolveDone();
+  }
+
+  private lifecycle(info: LifecycleInfo): void {
+    const redacted: LifecycleInfo = { ...info, argv: info.argv?.map((a) => this.options.redact(a)), message: info.message ? this.options.redact(info.message) : undefined };
+    this.record("sys", "lifecycle", JSON.stringify(redacted), { lifecycle: redacted, note: info.hint });
+  }
+
+  /** Stamp, redact and store a frame, then tell the listener. */
+  private record(dir: Direction, kind: FrameKind, raw: string, extra: Partial<Frame> = {}, commit = true): Frame {
+    const text = this.options.redact(raw);
+    const frame: Frame = {
+      seq: this.seq++,
+      runId: this.options.runId,
+      t: now(),
+      wall: Date.now(),
+      dir,
+      kind,
+      raw: text,
+      bytes: extra.bytes ?? Buffer.byteLength(raw),
+      ...stripUndefined(extra),
+    };
+    if (frame.errorMessage) frame.errorMessage = this.options.redact(frame.errorMessage);
+    if (frame.note) frame.note = this.options.redact(frame.note);
+    if (commit) this.commit(frame);
+    return frame;
+  }
+
+  private commit(frame: Frame): void {
+    this.ring.push(frame);
+    this.summary.frameCount = this.seq;
+    this.summary.dropped = this.ring.dropped;
+    this.listener.frames(this);
+  }
+
+  /** Tell the listener when anything the status bar shows has changed; cheap to call per frame. */
+  private updatePending(): void {
+    this.summary.pendingOut = this.correlator.count("out");
+    this.summary.pendingIn = this.correlator.count("in");
+    const s = this.summary;
+    const key = `${s.state}|${s.pendingOut}|${s.pendingIn}|${s.agentInfo?.version ?? ""}|${s.pid ?? ""}`;
+    if (key !== this.reportedKey) {
+      this.reportedKey = key;
+      this.listener.state(this);
+    }
+  }
+}
+
+function answerMessage(id: string, answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } }): Record<string, unknown> {
+  const base = { jsonrpc: "2.0", id: idFromKey(id) };
+  return answer.error ? { ...base, error: answer.error } : { ...base, result: answer.result ?? {} };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
