@@ -17,6 +17,7 @@ import { checkRequest, cookieName, type GuardPolicy, newToken, readCookie, TOKEN
 import { Hub } from "./server/hub";
 import { Logger } from "./server/logger";
 import { startModelServer } from "./server/model-server";
+import { handleApi } from "./server/api";
 import { attachRelay } from "./server/relay";
 import { bundledNode } from "./server/runtime";
 
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
       res.end();
       return;
     }
+    if (handleApi(hub, url.pathname, res)) return;
     if (url.pathname === "/api/health") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify({ ok: true, version }));

@@ -7,6 +7,8 @@ export interface FrameDetailProps {
   pair?: Frame;
   onSelect: (seq: number) => void;
   onClose: () => void;
+  /** Offered on auth failures: open the "Why -32000?" diagnosis. */
+  onWhy?: () => void;
 }
 
 function pretty(raw: string): string | undefined {
@@ -30,7 +32,7 @@ function FrameBody({ frame, testId }: { frame: Frame; testId: string }) {
   );
 }
 
-export function FrameDetail({ frame, pair, onSelect, onClose }: FrameDetailProps) {
+export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDetailProps) {
   return (
     <aside className="frame-detail" data-testid="frame-detail" data-seq={frame.seq}>
       <header>
@@ -50,9 +52,26 @@ export function FrameDetail({ frame, pair, onSelect, onClose }: FrameDetailProps
         <div className="detail-error">
           <ErrorCodeChip code={frame.errorCode} expanded />
           {frame.errorMessage ? <div>message: “{frame.errorMessage}”</div> : null}
+          {onWhy ? (
+            <button type="button" className="primary" data-testid="btn-why" onClick={onWhy}>
+              Why {frame.errorCode}?
+            </button>
+          ) : null}
         </div>
       ) : null}
       {frame.note ? <div className="note" data-testid="frame-note">{frame.note}</div> : null}
+      {frame.violations?.length ? (
+        <div className="problem" data-testid="detail-violations">
+          Schema violations (ACP v1 JSON Schema):
+          <ul>
+            {frame.violations.map((v) => (
+              <li key={`${v.path}|${v.message}`}>
+                <code>{v.path || "/"}</code> {v.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <FrameBody frame={frame} testId="detail" />
       {pair ? (
         <section className="pair" data-testid="detail-pair" data-seq={pair.seq}>

@@ -17,6 +17,8 @@ export interface FrameListProps {
   selectedSeq?: number;
   onFilterChange: (filter: FrameFilter) => void;
   onSelect: (seq: number) => void;
+  validation: boolean;
+  onValidationChange: (enabled: boolean) => void;
 }
 
 const ROW_HEIGHT = 26;
@@ -91,6 +93,9 @@ export function FrameList(p: FrameListProps) {
         <span className="muted" data-testid="filter-count">
           {p.frames.length} / {p.totalFrames}
         </span>
+        <label title="Check each frame against the ACP JSON Schema shipped with the SDK">
+          <input type="checkbox" data-testid="toggle-validation" checked={p.validation} onChange={(e) => p.onValidationChange(e.target.checked)} /> schema check
+        </label>
         <label title="Keep the newest frame in view">
           <input type="checkbox" data-testid="follow" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
         </label>
@@ -136,6 +141,11 @@ export function FrameList(p: FrameListProps) {
                 <span className="c-kind">
                   <span className={`kind-badge kind-${fr.kind}`}>{fr.kind === "too_large" ? "too large" : fr.kind === "malformed" ? "non-JSON" : fr.kind}</span>
                   {fr.auto ? <span className="auto-badge" title="answered automatically by the relay">auto</span> : null}
+                  {fr.violations?.length ? (
+                    <span className="violation-badge" data-testid="violation-badge" title={fr.violations.map((v) => `${v.path}: ${v.message}`).join("\n")}>
+                      schema ✗{fr.violations.length}
+                    </span>
+                  ) : null}
                 </span>
                 <span className="c-method">{fr.method ?? ""}</span>
                 <span className="c-id">{fr.id?.replace(/^[ns]:/, "") ?? ""}</span>

@@ -8,6 +8,7 @@ export interface HeaderBarProps {
   connection: ConnectionState;
   onProfileSelect: (id: string) => void;
   onManageProfiles: () => void;
+  onMatrix: () => void;
 }
 
 export function HeaderBar(p: HeaderBarProps) {
@@ -32,6 +33,9 @@ export function HeaderBar(p: HeaderBarProps) {
       ) : null}
       <button type="button" data-testid="btn-manage-profiles" onClick={p.onManageProfiles}>
         Profiles…
+      </button>
+      <button type="button" data-testid="btn-matrix" onClick={p.onMatrix}>
+        Auth matrix…
       </button>
       <span className="spacer" />
       <span className={`conn conn-${p.connection}`} data-testid="connection" data-state={p.connection}>

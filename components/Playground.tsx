@@ -6,15 +6,21 @@
 import { useDeferredValue, useEffect, useMemo, useState } from "react";
 import { usePlayground } from "../lib/client/use-playground";
 import { applyFilter, EMPTY_FILTER, type FrameFilter, methodsOf } from "../lib/filters";
-import { authMethods, lastSessionId, pendingAgentRequests, transcript } from "../lib/selectors";
+import { authTimeline } from "../lib/auth-timeline";
+import { diagnose } from "../lib/diagnosis";
+import { nextGuidedStep } from "../lib/guided";
+import { authMethods, lastInitialize, lastSessionId, pendingAgentRequests, transcript } from "../lib/selectors";
+import { loginCommands } from "../lib/terminal-login";
 import { initializeParams, renderTemplate, TEMPLATES, type TemplateContext } from "../lib/templates";
 import type { ClientCaps } from "../lib/wire";
 import { ActionBar } from "./ActionBar";
+import { AuthPanel } from "./AuthPanel";
 import { Composer } from "./Composer";
 import { ConnectPanel } from "./ConnectPanel";
 import { FrameDetail } from "./FrameDetail";
 import { FrameList } from "./FrameList";
 import { HeaderBar } from "./HeaderBar";
+import { MatrixView } from "./MatrixView";
 import { NoticeList } from "./NoticeList";
 import { PermissionCards } from "./PermissionCards";
 import { ProfileManager } from "./ProfileManager";
@@ -34,8 +40,10 @@ export function Playground() {
   const [authMethodId, setAuthMethodId] = useState("");
   const [promptText, setPromptText] = useState("Hello! What can you do?");
   const [composerText, setComposerText] = useState("");
-  const [side, setSide] = useState<"detail" | "transcript">("detail");
+  const [side, setSide] = useState<"detail" | "transcript" | "auth">("detail");
+  const [whySeq, setWhySeq] = useState<number>();
   const [profilesOpen, setProfilesOpen] = useState(false);
+  const [matrixOpen, setMatrixOpen] = useState(false);
 
   useEffect(() => {
     if (!agentId && state.catalog.length > 0) setAgentId(state.catalog[0].id);
@@ -64,6 +72,35 @@ export function Playground() {
     if (auth.length > 0 && !auth.some((m) => m.id === authMethodId)) setAuthMethodId(auth[0].id);
   }, [auth, authMethodId]);
 
+  // The auth debugger's views, all derived from the viewed run's frames and summary.
+  const loginRuns = useMemo(() => {
+    const earlier = viewRun?.homeFrom ? state.runs.find((r) => r.runId === viewRun.homeFrom)?.loginAttempts ?? [] : [];
+    return [...earlier, ...(viewRun?.loginAttempts ?? [])];
+  }, [viewRun, state.runs]);
+  const steps = useMemo(() => authTimeline(frames, { loginRuns }), [frames, log.version, loginRuns]);
+  const guided = nextGuidedStep(steps, auth, running && viewingCurrent);
+  const diagnosis = useMemo(
+    () =>
+      viewRun
+        ? diagnose({
+            frames,
+            agent: { id: viewRun.agentId, version: viewRun.agentInfo?.version ?? viewRun.agentVersion, kimi: viewRun.kimi },
+            profile: { kind: viewRun.profileKind ?? "generic", sources: viewRun.profileSources ?? [] },
+            clientCaps: caps,
+            failureSeq: whySeq,
+          })
+        : undefined,
+    [frames, log.version, viewRun, caps, whySeq],
+  );
+  const terminalMethods = useMemo(
+    () => auth.filter((m) => m.class === "terminal" || m.class === "legacy-terminal").map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })),
+    [auth, viewRun?.argv],
+  );
+  const logoutAdvertised = useMemo(() => {
+    const caps = lastInitialize(frames)?.result?.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
+    return caps?.auth?.logout !== undefined && caps.auth.logout !== null;
+  }, [frames, log.version]);
+
   const selected = store.frame(selectedSeq);
   const pair = store.frame(selected?.pairSeq);
   const ctx: TemplateContext = {
@@ -87,6 +124,7 @@ export function Playground() {
         connection={state.connection}
         onProfileSelect={(id) => send({ type: "profile_select", profileId: id })}
         onManageProfiles={() => setProfilesOpen(true)}
+        onMatrix={() => setMatrixOpen(true)}
       />
       <NoticeList notices={state.notices} onDismiss={(id) => store.dismissNotice(id)} />
       <div className="main">
@@ -105,7 +143,14 @@ export function Playground() {
             onRestart={() => send({ type: "start", agentId: currentRun?.agentId ?? agentId, cwd })}
             onKill={() => send({ type: "kill" })}
           />
-          <RunList runs={state.runs} currentRunId={state.currentRunId} viewRunId={log.runId} onSelect={(runId) => send({ type: "select_run", runId })} />
+          <RunList
+            runs={state.runs}
+            currentRunId={state.currentRunId}
+            viewRunId={log.runId}
+            onSelect={(runId) => send({ type: "select_run", runId })}
+            onReplay={(runId) => send({ type: "replay_run", runId })}
+            onImport={(text, name) => send({ type: "import_trace", text, name })}
+          />
         </aside>
         <main className="center">
           <ActionBar
@@ -157,6 +202,8 @@ export function Playground() {
             methods={methods}
             selectedSeq={selectedSeq}
             onFilterChange={setFilter}
+            validation={state.validation.enabled}
+            onValidationChange={(enabled) => send({ type: "set_validation", enabled, unstable: state.validation.unstable })}
             onSelect={(seq) => {
               setSelectedSeq(seq);
               setSide("detail");
@@ -171,10 +218,59 @@ export function Playground() {
             <button type="button" data-testid="tab-transcript" className={side === "transcript" ? "active" : ""} onClick={() => setSide("transcript")}>
               Transcript
             </button>
+            <button type="button" data-testid="tab-auth" className={side === "auth" ? "active" : ""} onClick={() => setSide("auth")}>
+              Auth{diagnosis ? " ⚠" : ""}
+            </button>
           </div>
-          {side === "detail" ? (
+          {side === "auth" ? (
+            <AuthPanel
+              steps={steps}
+              guided={guided}
+              diagnosis={diagnosis}
+              flow={state.flow}
+              terminalMethods={terminalMethods}
+              login={state.login}
+              loginOutput={state.loginOutput}
+              loginEpoch={state.loginEpoch}
+              logoutAdvertised={logoutAdvertised}
+              advDiff={state.advDiff ? { variants: state.advDiff.variants, running: state.advDiff.running === true } : undefined}
+              onProbe={() => send({ type: "flow", mode: "probe", agentId, cwd, caps })}
+              onAuto={() => send({ type: "flow", mode: "auto", agentId, cwd, caps })}
+              onGuided={() => {
+                const a = guided.action;
+                if (a.kind === "start") send({ type: "start", agentId, cwd });
+                else if (a.kind === "initialize") request("initialize", initializeParams(caps));
+                else if (a.kind === "session_new") request("session/new", { cwd: ctx.cwd, mcpServers: [] });
+                else if (a.kind === "authenticate") request("authenticate", { methodId: a.methodId });
+                else if (a.kind === "login") send({ type: "login_start", methodId: a.methodId, convention: a.convention });
+              }}
+              onLogin={(methodId, convention) => send({ type: "login_start", methodId, convention })}
+              onLoginInput={(data) => send({ type: "login_input", data })}
+              onLoginResize={(cols, rows) => send({ type: "login_resize", cols, rows })}
+              onLoginCancel={() => send({ type: "login_cancel" })}
+              onLogout={() => request("logout", {})}
+              onAdvDiff={() => send({ type: "adv_diff", agentId: currentRun?.agentId ?? agentId, cwd })}
+              onSelect={(seq) => {
+                setSelectedSeq(seq);
+                setSide("detail");
+              }}
+            />
+          ) : side === "detail" ? (
             selected ? (
-              <FrameDetail frame={selected} pair={pair} onSelect={setSelectedSeq} onClose={() => setSelectedSeq(undefined)} />
+              <FrameDetail
+                frame={selected}
+                pair={pair}
+                onSelect={setSelectedSeq}
+                onClose={() => setSelectedSeq(undefined)}
+                onWhy={
+                  selected.kind === "error" && selected.errorCode === -32000
+                    ? () => {
+                        setWhySeq(selected.seq);
+                        setSide("auth");
+                      }
+                    : undefined
+                }
+              />
             ) : (
               <p className="muted pad">Click a frame to see its JSON, its raw line and its paired request or response.</p>
             )
@@ -184,6 +280,19 @@ export function Playground() {
         </aside>
       </div>
       <StatusBar run={viewRun} connection={state.connection} shownFrames={shown.length} dropped={log.dropped} />
+      {matrixOpen ? (
+        <MatrixView
+          catalog={state.catalog}
+          profiles={state.profiles}
+          matrix={state.matrix}
+          onRun={(agentIds, profileIds) => send({ type: "matrix_run", agentIds, profileIds })}
+          onOpenCell={(index) => {
+            send({ type: "matrix_open", index });
+            setMatrixOpen(false);
+          }}
+          onClose={() => setMatrixOpen(false)}
+        />
+      ) : null}
       {profilesOpen ? (
         <ProfileManager
           profiles={state.profiles}

@@ -3,7 +3,7 @@
  * changes. The frame list is append-mostly and can hold 100,000 rows, so it is kept in a mutable
  * array and a version number tells React what changed instead of copying the array per batch.
  */
-import type { CatalogEntryView, Frame, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
+import type { CatalogEntryView, Frame, PermissionPolicy, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
 
 export type ConnectionState = "connecting" | "open" | "closed";
 
@@ -37,7 +37,33 @@ export interface Snapshot {
   notices: Notice[];
   preview?: Extract<ServerEvent, { type: "profile_preview" }>;
   check?: Extract<ServerEvent, { type: "profile_check" }>;
+  permissionPolicy: PermissionPolicy;
+  login?: Extract<ServerEvent, { type: "login" }>;
+  /** The login terminal's output (bounded), and a counter that bumps when it was reset. */
+  loginOutput: string;
+  loginEpoch: number;
+  flow?: Extract<ServerEvent, { type: "flow" }>;
+  advDiff?: Extract<ServerEvent, { type: "adv_diff" }>;
+  fsWrites: Extract<ServerEvent, { type: "fs_write" }>[];
+  clientTerminals: ClientTerminalView[];
+  validation: { enabled: boolean; unstable: boolean };
+  matrix?: Extract<ServerEvent, { type: "matrix" }>;
 }
+
+export interface ClientTerminalView {
+  runId: string;
+  terminalId: string;
+  argv: string[];
+  cwd: string;
+  output: string;
+  exited: boolean;
+  exitCode?: number | null;
+  signal?: string | null;
+}
+
+const MAX_LOGIN_OUTPUT = 64 * 1024;
+const MAX_TERMINAL_OUTPUT = 64 * 1024;
+const MAX_FS_WRITES = 50;
 
 const MAX_NOTICES = 20;
 
@@ -49,6 +75,12 @@ export class PlaygroundStore {
     profiles: [],
     log: { frames: [], dropped: 0, version: 0 },
     notices: [],
+    permissionPolicy: "ask",
+    loginOutput: "",
+    loginEpoch: 0,
+    fsWrites: [],
+    clientTerminals: [],
+    validation: { enabled: true, unstable: false },
   };
   private readonly listeners = new Set<() => void>();
   private frames: Frame[] = [];
@@ -93,6 +125,10 @@ export class PlaygroundStore {
           currentRunId: event.currentRunId,
           profiles: event.profiles,
           activeProfileId: event.activeProfileId,
+          permissionPolicy: event.permissionPolicy,
+          login: event.login,
+          validation: event.validation,
+          matrix: event.matrix,
           log: { runId: event.viewRunId, frames: this.frames, dropped: 0, version: this.snapshot.log.version + 1 },
         });
         return;
@@ -121,7 +157,52 @@ export class PlaygroundStore {
       case "notice":
         this.addNotice(event.level, event.message, event.hint);
         return;
+      case "login":
+        this.update({ login: event });
+        return;
+      case "login_output":
+        this.update(
+          event.reset
+            ? { loginOutput: event.data, loginEpoch: this.snapshot.loginEpoch + 1 }
+            : { loginOutput: (this.snapshot.loginOutput + event.data).slice(-MAX_LOGIN_OUTPUT) },
+        );
+        return;
+      case "flow":
+        this.update({ flow: event });
+        return;
+      case "adv_diff":
+        this.update({ advDiff: event });
+        return;
+      case "permission_policy":
+        this.update({ permissionPolicy: event.policy });
+        return;
+      case "fs_write":
+        this.update({ fsWrites: [...this.snapshot.fsWrites, event].slice(-MAX_FS_WRITES) });
+        return;
+      case "client_terminal":
+        this.applyTerminal(event);
+        return;
+      case "matrix":
+        this.update({ matrix: event });
+        return;
+      case "validation":
+        this.update({ validation: { enabled: event.enabled, unstable: event.unstable } });
+        return;
     }
+  }
+
+  private applyTerminal(event: Extract<ServerEvent, { type: "client_terminal" }>): void {
+    const list = this.snapshot.clientTerminals;
+    const found = list.find((t) => t.runId === event.runId && t.terminalId === event.terminalId);
+    const base: ClientTerminalView = found ?? { runId: event.runId, terminalId: event.terminalId, argv: event.argv ?? [], cwd: event.cwd ?? "", output: "", exited: false };
+    const next: ClientTerminalView = {
+      ...base,
+      output: event.data ? (base.output + event.data).slice(-MAX_TERMINAL_OUTPUT) : base.output,
+      exited: base.exited || event.exited === true,
+      exitCode: event.exited ? event.exitCode : base.exitCode,
+      signal: event.exited ? event.signal : base.signal,
+    };
+    this.update({ clientTerminals: found ? list.map((t) => (t === found ? next : t)) : [...list, next].slice(-20) });
   }
 
   private applyFrames(event: Extract<ServerEvent, { type: "frames" }>): void {

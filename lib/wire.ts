@@ -4,6 +4,8 @@
  * to read when changing either side. Isomorphic: no DOM, no node:*.
  */
 
+import type { LoginAttempt } from "./auth-timeline";
+
 /** Which way a line crossed the agent's stdio; `sys` is the relay speaking (lifecycle, markers). */
 export type Direction = "out" | "in" | "sys";
 
@@ -63,6 +65,8 @@ export interface Frame {
   note?: string;
   /** `session/update` discriminator, so filters need not parse. */
   updateKind?: string;
+  /** JSON Schema violations against the SDK's ACP schema, when validation is on. */
+  violations?: { path: string; message: string }[];
 }
 
 export type RunState = "starting" | "running" | "exited" | "failed";
@@ -89,6 +93,45 @@ export interface RunSummary {
   pendingOut: number;
   pendingIn: number;
   error?: string;
+  /** Terminal logins run for this run's agent (they happen in a pty, not on stdio). */
+  loginAttempts: LoginAttempt[];
+  /** Catalog facts the diagnosis needs. */
+  agentVersion?: string;
+  kimi?: boolean;
+  profileKind?: ProfileKind;
+  profileSources?: string[];
+  /** The argv the relay ran (redacted), for the terminal-login commands. */
+  argv?: string[];
+  /** Where a reconnect after a login reused the home of an earlier run. */
+  homeFrom?: string;
+  /** Imported trace: read-only, no process. */
+  imported?: boolean;
+}
+
+export type FlowMode = "probe" | "auto";
+
+/** One auth-matrix cell as the browser sees it (its frames stay on the server until opened). */
+export interface MatrixCellView {
+  index: number;
+  agentId: string;
+  profileName: string;
+  state: "queued" | "running" | "done";
+  verdict?: string;
+  ms?: number;
+  detail?: string;
+  agentVersion?: string | null;
+  errorCode?: number;
+}
+export type PermissionPolicy = "ask" | "allow" | "reject";
+
+export interface AdvertisementVariant {
+  name: "none" | "auth.terminal" | "legacy _meta" | "both";
+  clientCapabilities: Record<string, unknown>;
+  ok: boolean;
+  error?: string;
+  authMethods?: unknown[];
+  agentCapabilities?: unknown;
+  ms?: number;
 }
 
 export interface CatalogEntryView {
@@ -100,6 +143,8 @@ export interface CatalogEntryView {
   /** Why this entry cannot start right now (missing binary, wrong Node), or undefined if it can. */
   problem?: string;
   version?: string;
+  /** Plays back a recorded trace instead of running a real agent. */
+  replay?: boolean;
 }
 
 export type ProfileKind =
@@ -167,7 +212,23 @@ export type ClientCommand =
   | { type: "profile_delete"; profileId: string }
   | { type: "profile_duplicate"; profileId: string }
   | { type: "profile_preview"; draft: ProfileDraft }
-  | { type: "profile_check"; profileId: string };
+  | { type: "profile_check"; profileId: string }
+  /** Run a terminal auth method of the current run's agent in a pty, under one convention. */
+  | { type: "login_start"; methodId: string; convention: "spec" | "legacy"; cols?: number; rows?: number }
+  | { type: "login_input"; data: string }
+  | { type: "login_resize"; cols: number; rows: number }
+  | { type: "login_cancel" }
+  | { type: "flow"; mode: FlowMode; agentId: string; cwd?: string; caps: ClientCaps }
+  | { type: "adv_diff"; agentId: string; cwd?: string }
+  | { type: "set_permission_policy"; policy: PermissionPolicy }
+  /** Browse a JSONL trace read-only, as a run of its own. */
+  | { type: "import_trace"; text: string; name?: string }
+  /** Register a catalog entry that plays back the agent side of this run. */
+  | { type: "replay_run"; runId: string }
+  | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number }
+  /** Open one matrix cell's recorded frames as a read-only run. */
+  | { type: "matrix_open"; index: number }
+  | { type: "set_validation"; enabled: boolean; unstable: boolean };
 
 /** Relay → browser. */
 export type ServerEvent =
@@ -181,6 +242,10 @@ export type ServerEvent =
       viewRunId?: string;
       profiles: ProfileView[];
       activeProfileId: string;
+      permissionPolicy: PermissionPolicy;
+      login?: Extract<ServerEvent, { type: "login" }>;
+      validation: { enabled: boolean; unstable: boolean };
+      matrix?: Extract<ServerEvent, { type: "matrix" }>;
     }
   /** Frames of `runId` in seq order. `reset` means: forget what you had for this run first. */
   | { type: "frames"; runId: string; frames: Frame[]; reset?: boolean; dropped?: number }
@@ -189,7 +254,18 @@ export type ServerEvent =
   | { type: "profiles"; profiles: ProfileView[]; activeProfileId: string }
   | { type: "profile_preview"; files: { path: string; content: string; mode: string }[]; env: Record<string, string>; error?: string }
   | { type: "profile_check"; profileId: string; ok: boolean; exitCode: number | null; output: string }
-  | { type: "notice"; level: "info" | "warn" | "error"; message: string; hint?: string };
+  | { type: "notice"; level: "info" | "warn" | "error"; message: string; hint?: string }
+  | { type: "login"; state: "running" | "exited" | "failed"; runId?: string; convention?: "spec" | "legacy"; argv?: string[]; exitCode?: number | null; signal?: string | null; message?: string; hint?: string }
+  | { type: "login_output"; data: string; reset?: boolean }
+  | { type: "flow"; mode: FlowMode; state: "running" | "done" | "failed"; message: string }
+  | { type: "adv_diff"; agentId: string; variants: AdvertisementVariant[]; running?: boolean }
+  | { type: "permission_policy"; policy: PermissionPolicy }
+  | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[] }
+  | { type: "validation"; enabled: boolean; unstable: boolean }
+  /** The agent wrote a file through fs/write_text_file; old and new text for a diff. */
+  | { type: "fs_write"; runId: string; sessionId: string; path: string; oldText: string | null; newText: string }
+  /** A client terminal (terminal/create) the relay runs for the agent: creation, output, exit. */
+  | { type: "client_terminal"; runId: string; terminalId: string; argv?: string[]; cwd?: string; data?: string; exited?: boolean; exitCode?: number | null; signal?: string | null }
 
 export const WS_PATH = "/ws";
 
@@ -248,6 +324,48 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
         },
       };
     }
+    case "login_start": {
+      if (!str("methodId")) return { ok: false, error: "login_start needs methodId" };
+      if (record.convention !== "spec" && record.convention !== "legacy") return { ok: false, error: 'login_start convention must be "spec" or "legacy"' };
+      return { ok: true, command: { type, methodId: record.methodId as string, convention: record.convention, cols: num(record.cols), rows: num(record.rows) } };
+    }
+    case "login_input":
+      return str("data") ? { ok: true, command: { type, data: record.data as string } } : { ok: false, error: "login_input needs data" };
+    case "login_resize": {
+      const cols = num(record.cols);
+      const rows = num(record.rows);
+      return cols && rows ? { ok: true, command: { type, cols, rows } } : { ok: false, error: "login_resize needs cols and rows" };
+    }
+    case "login_cancel":
+      return { ok: true, command: { type } };
+    case "flow": {
+      if (record.mode !== "probe" && record.mode !== "auto") return { ok: false, error: 'flow mode must be "probe" or "auto"' };
+      if (!str("agentId")) return { ok: false, error: "flow needs agentId" };
+      const caps = parseCaps(record.caps);
+      if (!caps) return { ok: false, error: "flow needs caps" };
+      return { ok: true, command: { type, mode: record.mode, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined, caps } };
+    }
+    case "adv_diff":
+      return str("agentId") ? { ok: true, command: { type, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined } } : { ok: false, error: "adv_diff needs agentId" };
+    case "set_permission_policy":
+      return record.policy === "ask" || record.policy === "allow" || record.policy === "reject"
+        ? { ok: true, command: { type, policy: record.policy } }
+        : { ok: false, error: 'policy must be "ask", "allow" or "reject"' };
+    case "import_trace":
+      return str("text") ? { ok: true, command: { type, text: record.text as string, name: str("name") ? (record.name as string) : undefined } } : { ok: false, error: "import_trace needs text" };
+    case "replay_run":
+      return str("runId") ? { ok: true, command: { type, runId: record.runId as string } } : { ok: false, error: "replay_run needs runId" };
+    case "matrix_run": {
+      const ids = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : undefined);
+      const agentIds = ids(record.agentIds);
+      const profileIds = ids(record.profileIds);
+      if (!agentIds?.length || !profileIds?.length) return { ok: false, error: "matrix_run needs agentIds and profileIds" };
+      return { ok: true, command: { type, agentIds, profileIds, timeoutMs: num(record.timeoutMs) } };
+    }
+    case "matrix_open":
+      return typeof record.index === "number" && Number.isInteger(record.index) ? { ok: true, command: { type, index: record.index } } : { ok: false, error: "matrix_open needs index" };
+    case "set_validation":
+      return typeof record.enabled === "boolean" ? { ok: true, command: { type, enabled: record.enabled, unstable: record.unstable === true } } : { ok: false, error: "set_validation needs enabled" };
     case "select_run":
       return str("runId") ? { ok: true, command: { type, runId: record.runId as string } } : { ok: false, error: "select_run needs runId" };
     case "profile_select":
@@ -265,6 +383,18 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
     default:
       return { ok: false, error: `unknown command type ${JSON.stringify(type)}` };
   }
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value < 10_000_000 ? value : undefined;
+}
+
+function parseCaps(value: unknown): ClientCaps | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const c = value as Record<string, unknown>;
+  const keys = ["fsRead", "fsWrite", "terminal", "authTerminal", "legacyTerminalAuth"] as const;
+  if (!keys.every((k) => typeof c[k] === "boolean")) return undefined;
+  return { fsRead: c.fsRead as boolean, fsWrite: c.fsWrite as boolean, terminal: c.terminal as boolean, authTerminal: c.authTerminal as boolean, legacyTerminalAuth: c.legacyTerminalAuth as boolean };
 }
 
 const PROFILE_KINDS: readonly ProfileKind[] = ["kimi-api-key", "kimi-oauth", "kimi-env", "logged-out", "existing-home", "generic"];

@@ -88,6 +88,8 @@ export class AgentProcess {
         }
       }
     };
+    // ACP agents exit when stdin closes, and some (Kimi 0.28.0) ignore SIGTERM: close it first.
+    child.stdin.end();
     send(signal);
     if (signal !== "SIGKILL") {
       const timer = setTimeout(() => {

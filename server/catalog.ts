@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { CatalogEntryView } from "../lib/wire";
 import { AgentBinaryError, CatalogError, PlaygroundError, UnknownAgentError } from "./errors";
 import { bundledNode } from "./runtime";
@@ -24,6 +25,15 @@ export interface CatalogEntry {
   /** A Kimi Code build: profiles materialize into KIMI_CODE_HOME for it. */
   kimi?: boolean;
   version?: string;
+  /** Plays the agent side of this recorded trace instead of running a real agent. */
+  replay?: string;
+}
+
+/** The replay agent script, run under the bundled Node like any JavaScript agent. */
+export const REPLAY_AGENT = fileURLToPath(new URL("../bin/replay-agent.mjs", import.meta.url));
+
+export function replayEntry(id: string, label: string, trace: string, builtin = false): CatalogEntry {
+  return { id, label, command: REPLAY_AGENT, args: [trace], env: {}, runtime: "node22", builtin, replay: trace };
 }
 
 export interface ResolvedCommand {
@@ -83,18 +93,21 @@ export function parseCatalogFile(text: string, file: string): CatalogEntry[] {
     if (typeof raw !== "object" || raw === null) throw new CatalogError(`${where} is not an object.`);
     const e = raw as Record<string, unknown>;
     if (typeof e.id !== "string" || !ID_RE.test(e.id)) throw new CatalogError(`${where} needs an "id" of letters, digits, dot, dash or underscore.`);
-    if (typeof e.command !== "string" || e.command.length === 0) throw new CatalogError(`${where} (${e.id}) needs a "command" string.`);
+    if ((typeof e.command !== "string" || e.command.length === 0) && typeof e.replay !== "string") throw new CatalogError(`${where} (${e.id}) needs a "command" string (or "replay": a trace file).`);
     const args = e.args ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new CatalogError(`${where} (${e.id}): "args" must be an array of strings.`);
     const env = e.env ?? {};
     if (typeof env !== "object" || env === null || Array.isArray(env) || !Object.values(env).every((v) => typeof v === "string")) {
       throw new CatalogError(`${where} (${e.id}): "env" must be an object of strings.`);
     }
+    if (typeof e.replay === "string") {
+      return replayEntry(e.id, typeof e.label === "string" ? e.label : `Replay of ${path.basename(e.replay)}`, path.resolve(path.dirname(file), e.replay));
+    }
     if (e.runtime !== undefined && e.runtime !== "node22") throw new CatalogError(`${where} (${e.id}): "runtime" may only be "node22".`);
     return {
       id: e.id,
       label: typeof e.label === "string" ? e.label : e.id,
-      command: e.command,
+      command: e.command as string,
       args: args as string[],
       env: env as Record<string, string>,
       runtime: e.runtime as "node22" | undefined,
@@ -127,6 +140,8 @@ function isExecutable(file: string): boolean {
 
 export class Catalog {
   private entries: CatalogEntry[] = [];
+  /** Entries made at run time (replay of an imported trace); they survive reloads of agents.json. */
+  private readonly ephemeral: CatalogEntry[] = [];
   private loadError?: PlaygroundError;
 
   constructor(private readonly dataDir: string) {
@@ -155,7 +170,14 @@ export class Catalog {
         user = [];
       }
     }
-    this.entries = [...builtins, ...user];
+    this.entries = [...builtins, ...user, ...this.ephemeral];
+  }
+
+  addEphemeral(entry: CatalogEntry): void {
+    const i = this.ephemeral.findIndex((e) => e.id === entry.id);
+    if (i >= 0) this.ephemeral.splice(i, 1);
+    this.ephemeral.push(entry);
+    this.reload();
   }
 
   get error(): PlaygroundError | undefined {
@@ -203,7 +225,7 @@ export class Catalog {
         const e = error as PlaygroundError;
         problem = e.hint ? `${e.message} ${e.hint}` : e.message;
       }
-      return { id: entry.id, label: entry.label, argv, builtin: entry.builtin, problem, version: entry.version };
+      return { id: entry.id, label: entry.label, argv, builtin: entry.builtin, problem, version: entry.version, replay: entry.replay !== undefined };
     });
   }
 }

@@ -37,3 +37,29 @@ export class GuardError extends PlaygroundError {
     this.status = status;
   }
 }
+
+/** A command-line invocation that cannot run as given (unknown flag, agent or profile). */
+export class UsageError extends PlaygroundError {}
+
+/** An expectations file for the auth matrix that cannot be read or has the wrong shape. */
+export class ExpectationsError extends PlaygroundError {}
+
+/** A login command cannot run: its executable or script is missing, or its working directory is. */
+export class LoginCommandError extends PlaygroundError {}
+
+/** A pseudo-terminal could not be opened, or a login terminal was used out of order. */
+export class PtyError extends PlaygroundError {}
+
+/**
+ * An agent→client request the relay refuses (fs/*, terminal/*): carries the JSON-RPC error code
+ * and data to answer with, so the agent and the frame log both see why.
+ */
+export class ClientMethodError extends PlaygroundError {
+  readonly code: number;
+  readonly data?: unknown;
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+}

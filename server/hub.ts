@@ -8,13 +8,26 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Redactor } from "../lib/redact";
-import type { ClientCommand, Frame, ServerEvent, ServerInfo } from "../lib/wire";
+import type { ClientCommand, Frame, PermissionPolicy, ServerEvent, ServerInfo } from "../lib/wire";
+import { type AuthHost, AuthFlows } from "./auth-flows";
+import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
+import type { RunSummary } from "../lib/wire";
+import { Evidence } from "./evidence";
 import { type CatalogEntry, Catalog } from "./catalog";
 import { childEnv } from "./child-env";
 import { PlaygroundError, ProfileError } from "./errors";
 import type { Logger } from "./logger";
-import { materialize, previewProfile, ProfileStore, runDoctor } from "./profiles";
-import { type ClientMethodOutcome, Run } from "./run";
+import { ClientMethodServer } from "./client-methods";
+import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
+import { Run, type RunListener, type RunOptions } from "./run";
+import type { ResolvedCommand } from "./catalog";
+
+interface Prepared {
+  cwd: string;
+  resolved?: ResolvedCommand;
+  env: Record<string, string>;
+  failure?: { message: string; hint?: string; event: "spawn_error" | "runtime_missing" };
+}
 
 export interface HubOptions {
   dataDir: string;
@@ -62,10 +75,70 @@ export class Hub {
   private lagTimer?: NodeJS.Timeout;
   private readonly dirtyRuns = new Set<Run>();
   private runCounter = 0;
+  /** Per run: the env its profile home gave the agent (KIMI_CODE_HOME…), so a reconnect can reuse it. */
+  private readonly homes = new Map<string, Record<string, string>>();
+  private readonly clientMethods = new Map<Run, ClientMethodServer>();
+  private permissionPolicy: PermissionPolicy = "ask";
+  private readonly auth: AuthFlows;
+  readonly evidence: Evidence;
+  private validation = { enabled: true, unstable: false };
+  private checker?: SchemaChecker;
 
   constructor(private readonly options: HubOptions) {
     this.catalog = new Catalog(options.dataDir);
     this.profiles = new ProfileStore(options.dataDir);
+    this.auth = new AuthFlows(this.loginHost());
+    this.evidence = new Evidence({
+      run: (runId) => this.runs.find((r) => r.id === runId),
+      importRun: (label, summary, frames, dropped) => this.importRun(label, summary, frames, dropped),
+      catalog: this.catalog,
+      profiles: this.profiles,
+      emit: (event) => this.broadcast(event),
+      redact: this.redact,
+      version: options.version,
+      dataDir: options.dataDir,
+      runsDir: this.runsDir,
+      modelServerUrl: options.modelServerUrl,
+    });
+  }
+
+  /** The schema checker, built on first use (Ajv compiles the SDK's schema once). */
+  private schemaCheck = (): SchemaChecker | undefined => {
+    if (!this.validation.enabled) return undefined;
+    this.checker ??= createSchemaChecker({ unstable: this.validation.unstable });
+    return this.checker;
+  };
+
+  /** A listed, read-only run holding frames from a trace or a matrix cell. */
+  private importRun(label: string, summary: Partial<RunSummary>, frames: readonly Frame[], dropped: number): Run {
+    const runId = `run-${++this.runCounter}`;
+    const run = new Run(
+      {
+        runId,
+        agentId: summary.agentId ?? "imported",
+        agentLabel: summary.agentLabel ?? label,
+        profileId: "",
+        profileName: summary.profileName ?? "",
+        cwd: "",
+        spawn: { file: "", args: [], cwd: "", env: {} },
+        limits: { maxFrames: Math.max(this.options.ringFrames, frames.length), maxBytes: Number.MAX_SAFE_INTEGER, maxLineBytes: this.options.maxLineBytes },
+        redact: this.redact,
+        serveClientMethod: () => ({ pending: true }),
+        summaryExtra: { ...summary, argv: [] },
+      },
+      {
+        frames: () => this.schedule(),
+        state: (r) => {
+          this.dirtyRuns.add(r);
+          this.schedule();
+        },
+      },
+    );
+    this.runs.push(run);
+    run.importFrames(frames, dropped);
+    for (const sub of this.subscribers) sub.viewRunId = run.id;
+    void this.prune();
+    return run;
   }
 
   get runsDir(): string {
@@ -85,6 +158,10 @@ export class Hub {
 
   /** Every configured secret, for everything that leaves the server (frames, logs, exports). */
   redact = (text: string): string => this.redactor.redact(text);
+
+  get runList(): readonly Run[] {
+    return this.runs;
+  }
 
   private refreshSecrets(): void {
     this.redactor = new Redactor(this.profiles.secrets());
@@ -118,6 +195,10 @@ export class Hub {
       viewRunId: sub.viewRunId,
       profiles: this.profiles.list(),
       activeProfileId: this.profiles.activeId,
+      permissionPolicy: this.permissionPolicy,
+      login: this.auth.state(),
+      validation: this.validation,
+      matrix: this.evidence.matrixState,
     });
     this.schedule();
     return {
@@ -259,6 +340,49 @@ export class Hub {
           }
           return;
         }
+        case "login_start":
+          await this.auth.startLogin(cmd.methodId, cmd.convention, cmd.cols, cmd.rows);
+          return;
+        case "login_input":
+          this.auth.input(cmd.data);
+          return;
+        case "login_resize":
+          this.auth.resize(cmd.cols, cmd.rows);
+          return;
+        case "login_cancel":
+          this.auth.cancel();
+          return;
+        case "flow":
+          await this.auth.flow(cmd.mode, cmd.agentId, cmd.cwd, cmd.caps);
+          return;
+        case "adv_diff":
+          await this.auth.advertisementDiff(cmd.agentId, cmd.cwd);
+          return;
+        case "set_permission_policy":
+          this.permissionPolicy = cmd.policy;
+          if (this.current) this.clientMethods.get(this.current)?.setPermissionPolicy(cmd.policy);
+          this.broadcast({ type: "permission_policy", policy: cmd.policy });
+          return;
+        case "import_trace":
+          this.evidence.importTrace(cmd.text, cmd.name);
+          return;
+        case "replay_run": {
+          const id = await this.evidence.replayRun(cmd.runId);
+          this.broadcast({ type: "catalog", catalog: this.catalog.views(childEnv(process.env).PATH), catalogError: this.catalogErrorText() });
+          this.broadcast({ type: "notice", level: "info", message: `Added agent "${id}": it plays back ${cmd.runId}'s agent side.`, hint: "Pick it in the agent list and press Start." });
+          return;
+        }
+        case "matrix_run":
+          await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs);
+          return;
+        case "matrix_open":
+          this.evidence.openMatrixCell(cmd.index);
+          return;
+        case "set_validation":
+          if (cmd.unstable !== this.validation.unstable) this.checker = undefined;
+          this.validation = { enabled: cmd.enabled, unstable: cmd.unstable };
+          this.broadcast({ type: "validation", ...this.validation });
+          return;
         case "profile_check": {
           const profile = this.profiles.get(cmd.profileId);
           if (!profile) throw new ProfileError(`No profile "${cmd.profileId}".`);
@@ -294,7 +418,7 @@ export class Hub {
 
   // ── runs ────────────────────────────────────────────────────────────────
 
-  async startRun(agentId: string, profileId?: string, cwdIn?: string): Promise<Run> {
+  async startRun(agentId: string, profileId?: string, cwdIn?: string, opts: { reuseHomeOf?: string } = {}): Promise<Run> {
     const entry = this.catalog.get(agentId);
     const pid = profileId ?? this.profiles.activeId;
     const profile = this.profiles.get(pid);
@@ -306,45 +430,90 @@ export class Hub {
     if (this.current?.alive) this.current.kill();
 
     const runId = `run-${++this.runCounter}`;
+    const prepared = await this.prepare(entry, profile, runId, cwdIn, opts.reuseHomeOf);
+    const clientMethods = new ClientMethodServer({
+      redact: this.redact,
+      events: {
+        fsWrite: (e) => this.broadcast({ type: "fs_write", runId, ...e }),
+        terminalCreated: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, argv: e.argv, cwd: e.cwd }),
+        terminalOutput: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, data: e.data }),
+        terminalExit: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, exitCode: e.exitCode, signal: e.signal, exited: true }),
+      },
+    });
+    clientMethods.setPermissionPolicy(this.permissionPolicy);
+    const run = this.createRun(entry, profile, runId, prepared, {
+      serveClientMethod: (method, params, id) => clientMethods.serve(method, params, id),
+      observe: (dir, kind, value) => clientMethods.observe(dir, kind, value),
+      onEnd: () => clientMethods.dispose(),
+    });
+    this.clientMethods.set(run, clientMethods);
+    if (opts.reuseHomeOf) run.summary.homeFrom = opts.reuseHomeOf;
+    this.runs.push(run);
+    const previous = this.current;
+    this.current = run;
+    if (previous) this.dirtyRuns.add(previous);
+    for (const sub of this.subscribers) sub.viewRunId = run.id;
+    await this.prune();
+    this.launch(run, prepared);
+    this.dirtyRuns.add(run);
+    this.schedule();
+    return run;
+  }
+
+  /** Resolve the command, check the cwd and build the home: everything a spawn needs, or why not. */
+  private async prepare(entry: CatalogEntry, profile: StoredProfile, runId: string, cwdIn: string | undefined, reuseHomeOf?: string): Promise<Prepared> {
     const cwd = path.resolve(cwdIn?.trim() || this.options.defaultCwd);
     const searchPath = childEnv(process.env).PATH;
-    let spawnSpec: { file: string; args: string[]; runtimeVersion?: string } | undefined;
-    let failure: { message: string; hint?: string; event: "spawn_error" | "runtime_missing" } | undefined;
     try {
-      spawnSpec = this.catalog.resolve(entry, searchPath);
+      const resolved = this.catalog.resolve(entry, searchPath);
+      if (!isDirectory(cwd)) {
+        return { cwd, env: {}, failure: { message: `The working directory ${cwd} does not exist or is not a directory.`, hint: "Enter an existing absolute path.", event: "spawn_error" } };
+      }
+      let homeEnv = reuseHomeOf ? this.homes.get(reuseHomeOf) : undefined;
+      if (!homeEnv) {
+        try {
+          homeEnv = (await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl })).env;
+        } catch (error) {
+          const e = error as PlaygroundError;
+          return { cwd, env: {}, failure: { message: `Profile "${profile.name}" could not be prepared: ${e.message}`, hint: e.hint, event: "spawn_error" } };
+        }
+      }
+      this.homes.set(runId, homeEnv);
+      return { cwd, resolved, env: childEnv(process.env, entry.env, homeEnv) };
     } catch (error) {
       const e = error as PlaygroundError;
-      failure = { message: e.message, hint: e.hint, event: e.name === "RuntimeMissingError" ? "runtime_missing" : "spawn_error" };
+      return { cwd, env: {}, failure: { message: e.message, hint: e.hint, event: e.name === "RuntimeMissingError" ? "runtime_missing" : "spawn_error" } };
     }
-    if (!failure && !isDirectory(cwd)) {
-      failure = { message: `The working directory ${cwd} does not exist or is not a directory.`, hint: "Enter an existing absolute path.", event: "spawn_error" };
-    }
-    let env: Record<string, string> = {};
-    if (!failure) {
-      try {
-        const home = await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl });
-        env = childEnv(process.env, entry.env, home.env);
-      } catch (error) {
-        const e = error as PlaygroundError;
-        failure = { message: `Profile "${profile.name}" could not be prepared: ${e.message}`, hint: e.hint, event: "spawn_error" };
-      }
-    }
+  }
 
-    const run = new Run(
+  /** A Run wired to this hub's limits, redactor and listener; not yet started or listed. */
+  private createRun(entry: CatalogEntry, profile: StoredProfile, runId: string, prepared: Prepared, extra: Partial<RunOptions>, listener?: RunListener): Run {
+    const file = prepared.resolved?.file ?? entry.command;
+    const args = prepared.resolved?.args ?? entry.args;
+    return new Run(
       {
         runId,
         agentId: entry.id,
         agentLabel: entry.label,
         profileId: profile.id,
         profileName: profile.name,
-        cwd,
-        spawn: { file: spawnSpec?.file ?? entry.command, args: spawnSpec?.args ?? entry.args, cwd, env },
-        runtimeVersion: spawnSpec?.runtimeVersion,
+        cwd: prepared.cwd,
+        spawn: { file, args, cwd: prepared.cwd, env: prepared.env },
+        runtimeVersion: prepared.resolved?.runtimeVersion,
         limits: { maxFrames: this.options.ringFrames, maxBytes: this.options.ringBytes, maxLineBytes: this.options.maxLineBytes },
         redact: this.redact,
-        serveClientMethod: (method) => serveClientMethod(entry, method),
+        serveClientMethod: (method) => ({ error: { code: -32601, message: "Method not found", data: { method } } }),
+        schemaCheck: this.schemaCheck,
+        summaryExtra: {
+          agentVersion: entry.version,
+          kimi: entry.kimi,
+          profileKind: profile.kind,
+          profileSources: this.profiles.view(profile.id)?.sources ?? [],
+          argv: [file, ...args].map(this.redact),
+        },
+        ...extra,
       },
-      {
+      listener ?? {
         frames: () => this.schedule(),
         state: (r) => {
           this.dirtyRuns.add(r);
@@ -352,22 +521,54 @@ export class Hub {
         },
       },
     );
-    this.runs.push(run);
-    const previous = this.current;
-    this.current = run;
-    if (previous) this.dirtyRuns.add(previous);
-    for (const sub of this.subscribers) sub.viewRunId = run.id;
-    await this.prune();
-    if (failure) {
-      run.failBeforeSpawn({ event: failure.event, message: failure.message, hint: failure.hint });
-      this.notice(undefined, new PlaygroundError(failure.message, failure.hint));
+  }
+
+  private launch(run: Run, prepared: Prepared): void {
+    if (prepared.failure) {
+      run.failBeforeSpawn({ event: prepared.failure.event, message: prepared.failure.message, hint: prepared.failure.hint });
+      this.notice(undefined, new PlaygroundError(prepared.failure.message, prepared.failure.hint));
     } else {
-      this.options.logger.info(`${runId}: starting ${entry.id} with profile "${profile.name}" in ${cwd}`);
+      this.options.logger.info(`${run.id}: starting ${run.summary.agentId} with profile "${run.summary.profileName}" in ${run.summary.cwd}`);
       run.start();
     }
-    this.dirtyRuns.add(run);
-    this.schedule();
-    return run;
+  }
+
+  // ── auth: terminal login, flows, advertisement diff ─────────────────────
+
+  private loginHost(): AuthHost {
+    return {
+      current: () => this.current,
+      startRun: (agentId, cwd, reuseHomeOf) => this.startRun(agentId, undefined, cwd, { reuseHomeOf }),
+      emit: (event) => this.broadcast(event),
+      markDirty: (run) => {
+        this.dirtyRuns.add(run);
+        this.schedule();
+      },
+      redactor: () => this.redactor,
+      logger: this.options.logger,
+      scratchRun: (agentId, cwd, n) => this.scratchRun(agentId, cwd, n),
+    };
+  }
+
+  /** A throwaway run for the advertisement diff: fresh home, not listed, removed afterwards. */
+  private async scratchRun(agentId: string, cwd: string | undefined, n: number): Promise<{ run: Run; cleanup: () => Promise<void> }> {
+    const entry = this.catalog.get(agentId);
+    const profile = this.profiles.activeProfile;
+    if (!profile) throw new ProfileError("No active profile.");
+    const runId = `scratch-${Date.now().toString(36)}-${n}`;
+    const prepared = await this.prepare(entry, profile, runId, cwd);
+    if (prepared.failure) throw new PlaygroundError(prepared.failure.message, prepared.failure.hint);
+    const run = this.createRun(entry, profile, runId, prepared, {}, { frames: () => undefined, state: () => undefined });
+    run.start();
+    return {
+      run,
+      cleanup: async () => {
+        run.kill();
+        await run.done;
+        this.homes.delete(runId);
+        await rm(path.join(this.runsDir, runId), { recursive: true, force: true });
+      },
+    };
   }
 
   private async prune(): Promise<void> {
@@ -375,13 +576,21 @@ export class Hub {
       const old = this.runs.shift();
       if (!old) break;
       old.kill();
+      this.clientMethods.delete(old);
+      // A later run may have reconnected into this run's home after a login: keep it then.
+      if (this.runs.some((r) => r.summary.homeFrom === old.id)) continue;
+      this.homes.delete(old.id);
       await rm(path.join(this.runsDir, old.id), { recursive: true, force: true });
     }
   }
 
-  /** Kill every agent; called on SIGINT/SIGTERM. */
+  /** Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. */
   shutdown(): void {
-    for (const run of this.runs) run.kill();
+    this.auth.cancel();
+    for (const run of this.runs) {
+      run.kill();
+      this.clientMethods.get(run)?.dispose();
+    }
   }
 
   async waitForAgents(timeoutMs: number): Promise<void> {
@@ -392,18 +601,6 @@ export class Hub {
   framesOf(runId: string): Frame[] {
     return this.runs.find((r) => r.id === runId)?.ring.all() ?? [];
   }
-}
-
-/** Agent→client requests the playground answers itself; permission cards wait for the user. */
-function serveClientMethod(_entry: CatalogEntry, method: string): ClientMethodOutcome {
-  if (method === "session/request_permission") return { pending: true };
-  return {
-    error: {
-      code: -32601,
-      message: "Method not found",
-      data: { method, note: "ACP Playground does not serve this client method yet; it answered automatically." },
-    },
-  };
 }
 
 function takeBatch(frames: Frame[]): Frame[] {

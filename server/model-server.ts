@@ -1,9 +1,15 @@
 /**
  * The offline model: a tiny OpenAI-compatible chat-completions server on 127.0.0.1, so a whole
  * Kimi prompt turn (streamed message chunks, stop reason, usage) runs without the internet or a
- * real key. Replies are deterministic and chosen by a scenario table, so later scenarios (tool
- * calls that exercise permissions, fs/* and terminal/*) are one more entry, not a rewrite.
+ * real key. Replies are deterministic and chosen by a scenario table; the tool scenarios make the
+ * agent really call its tools, so permissions, fs/* and terminal/* can be exercised offline.
  * It never logs or echoes request headers: the Authorization header carries the profile's key.
+ *
+ * Choosing a scenario, most specific first:
+ *  1. a `[scenario:NAME]` marker in the prompt (per prompt);
+ *  2. the model id `offline-model:NAME` (per profile: it is the profile's "model" field, which
+ *     materialize writes into Kimi's config.toml, and Kimi sends it back verbatim as `model`);
+ *  3. otherwise `plain`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +22,12 @@ export interface ModelServer {
   close(): Promise<void>;
   /** Chat-completion requests answered so far (tests use it to prove the agent really called). */
   readonly requests: number;
+}
+
+export interface ModelServerOptions {
+  port?: number;
+  /** Sees each parsed chat request and the scenario it got, e.g. for a test to read the offered tools. */
+  onRequest?: (info: { scenario: string; model: string; request: ChatRequest }) => void;
 }
 
 /** One streamed piece of the reply; several of them make the answer. */
@@ -36,19 +48,35 @@ export interface Reply {
   delayMs?: number;
 }
 
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  tool_call_id?: string;
+  tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
+}
+
+export interface ChatTool {
+  type?: string;
+  function?: { name?: string; description?: string; parameters?: unknown };
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  model?: unknown;
+  stream?: unknown;
+  tools?: ChatTool[];
+}
+
 export interface ScenarioInput {
   /** Text of the last user message, scenario marker included. */
   prompt: string;
   /** The whole `messages` array, for scenarios that react to tool results. */
   messages: ChatMessage[];
+  /** Names of the tools the agent offered in this request. */
+  tools: string[];
 }
 
 export type Scenario = (input: ScenarioInput) => Reply;
-
-interface ChatMessage {
-  role: string;
-  content?: unknown;
-}
 
 /** Split text into pieces of a few words, keeping the spaces, so the client sees real streaming. */
 function wordChunks(text: string, wordsPerChunk: number): string[] {
@@ -66,15 +94,85 @@ function echoText(prompt: string): string {
   return `Hello from the offline model. You said: "${[...withoutMarker(prompt)].slice(0, 60).join("")}".`;
 }
 
+function textReply(text: string, finishReason: Reply["finishReason"] = "stop"): Reply {
+  return { deltas: wordChunks(text, 3).map((content) => ({ content })), finishReason };
+}
+
+/** The shell scenario's command: harmless, and its output is a marker tests can look for. */
+export const SHELL_COMMAND = "echo playground-shell-ok";
+/** A command no system has, for the "bad command" path; the agent's shell reports it (exit 127). */
+export const MISSING_COMMAND = "playground-no-such-command --version";
+export const DEFAULT_READ_PATH = "README.md";
+export const DEFAULT_WRITE_PATH = "playground-output.txt";
+export const WRITE_CONTENT = "Written by the offline model (scenario write).\n";
+
 /**
- * Named behaviours, selected by `[scenario:NAME]` in the prompt. Planned additions (issue 5):
- * shell command, read file, write file — each a `tool_calls` reply on the first request and a
- * plain summary once the tool result comes back in `messages`.
+ * Tool names per role, first match wins against the request's `tools`. Kimi Code 2.1.0 offers
+ * `Bash {command, cwd?, timeout?, …}`, `Read {path, line_offset?, n_lines?, …}` and
+ * `Write {path, content, mode?}`; the snake_case names cover agents with other conventions.
  */
+const TOOL_NAMES = {
+  shell: ["Bash", "Shell", "bash", "shell", "run_shell_command"],
+  read: ["Read", "ReadFile", "read_file"],
+  write: ["Write", "WriteFile", "write_file"],
+} as const;
+
+/** A path named in the prompt (a token with a dot or slash), so one scenario serves any file. */
+function pathInPrompt(prompt: string): string | undefined {
+  return withoutMarker(prompt)
+    .split(" ")
+    .find((token) => /^[\w.~/-]+$/.test(token) && /[./]/.test(token) && !/^\.+$/.test(token));
+}
+
+/** Everything after the last message the user typed: the agent's tool rounds of this turn. */
+function turnTail(messages: ChatMessage[]): ChatMessage[] {
+  const i = lastUserIndex(messages);
+  return i < 0 ? [] : messages.slice(i + 1);
+}
+
+let toolCallCounter = 0;
+
+/**
+ * A scenario that calls one tool, then, once the tool result is in `messages`, ends the turn
+ * with a short text quoting it. Arguments are streamed in two pieces, as real models do.
+ */
+function toolScenario(role: keyof typeof TOOL_NAMES, args: (prompt: string) => Record<string, unknown>): Scenario {
+  return ({ prompt, messages, tools }) => {
+    const results = turnTail(messages).filter((m) => m.role === "tool");
+    if (results.length > 0) {
+      const last = results[results.length - 1];
+      const called = turnTail(messages)
+        .flatMap((m) => m.tool_calls ?? [])
+        .find((c) => c.id === last.tool_call_id)?.function?.name;
+      const excerpt = [...contentText(last.content).replace(/\s+/g, " ").trim()].slice(0, 200).join("");
+      return textReply(`The ${called ?? "tool"} call came back: "${excerpt}". Done.`);
+    }
+    const name = TOOL_NAMES[role].find((candidate) => tools.includes(candidate));
+    if (!name) return textReply(`The ${role} scenario needs a ${role} tool, but the agent offered ${tools.length > 0 ? tools.join(", ") : "no tools"}.`);
+    const json = JSON.stringify(args(prompt));
+    const cut = Math.floor(json.length / 2);
+    const id = `call_offline_${++toolCallCounter}`;
+    return {
+      deltas: [
+        { content: `Calling ${name}.\n\n` },
+        { tool_calls: [{ index: 0, id, type: "function", function: { name, arguments: json.slice(0, cut) } }] },
+        { tool_calls: [{ index: 0, function: { arguments: json.slice(cut) } }] },
+      ],
+      finishReason: "tool_calls",
+    };
+  };
+}
+
+/** Named behaviours; see the file comment for how one is chosen. */
 export const SCENARIOS: Record<string, Scenario> = {
-  plain: ({ prompt }) => ({ deltas: wordChunks(echoText(prompt), 3).map((content) => ({ content })), finishReason: "stop" }),
+  plain: ({ prompt }) => textReply(echoText(prompt)),
+  shell: toolScenario("shell", () => ({ command: SHELL_COMMAND })),
+  "shell-missing": toolScenario("shell", () => ({ command: MISSING_COMMAND })),
+  read: toolScenario("read", (prompt) => ({ path: pathInPrompt(prompt) ?? DEFAULT_READ_PATH })),
+  write: toolScenario("write", (prompt) => ({ path: pathInPrompt(prompt) ?? DEFAULT_WRITE_PATH, content: WRITE_CONTENT })),
+  // Long enough (about 10 s) to press Cancel in the UI before it ends.
   slow: ({ prompt }) => ({
-    deltas: wordChunks(`Streaming slowly. ${echoText(prompt)} One, two, three, four, five, six, seven, eight, nine, ten.`, 1).map((content) => ({ content })),
+    deltas: wordChunks(`Streaming slowly. ${echoText(prompt)} Counting: ${Array.from({ length: 90 }, (_, i) => i + 1).join(", ")}.`, 1).map((content) => ({ content })),
     finishReason: "stop",
     delayMs: 100,
   }),
@@ -82,16 +180,19 @@ export const SCENARIOS: Record<string, Scenario> = {
 };
 
 const SCENARIO_MARKER = /\[scenario:([A-Za-z0-9_-]+)\]/;
+const SCENARIO_MODEL = /^offline-model:([A-Za-z0-9_-]+)$/;
 
-export function pickScenario(prompt: string): { name: string; scenario: Scenario } {
-  const name = SCENARIO_MARKER.exec(prompt)?.[1] ?? "plain";
+/** The scenario a model id names (`offline-model:shell` → `shell`), if any. */
+export function scenarioFromModel(model: string): string | undefined {
+  return SCENARIO_MODEL.exec(model)?.[1];
+}
+
+export function pickScenario(prompt: string, model = OFFLINE_MODEL_ID): { name: string; scenario: Scenario } {
+  const name = SCENARIO_MARKER.exec(prompt)?.[1] ?? scenarioFromModel(model) ?? "plain";
   const scenario = SCENARIOS[name];
   // An unknown name must be visible in the reply, not silently become "plain".
   if (!scenario) {
-    return {
-      name,
-      scenario: () => ({ deltas: [{ content: `The offline model has no scenario "${name}". Known: ${Object.keys(SCENARIOS).join(", ")}.` }], finishReason: "stop" }),
-    };
+    return { name, scenario: () => textReply(`The offline model has no scenario "${name}". Known: ${Object.keys(SCENARIOS).join(", ")}.`) };
   }
   return { name, scenario };
 }
@@ -111,16 +212,24 @@ function contentText(content: unknown): string {
 const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
 
 /**
- * What the user typed last. Kimi sends its reminders as extra user messages after the prompt,
- * so the last user message that still has text once reminders are removed is the prompt.
+ * Index of what the user typed last. Kimi sends its reminders as extra user messages after the
+ * prompt, so the last user message that still has text once reminders are removed is the prompt.
  */
-function lastUserText(messages: ChatMessage[]): string {
+function lastUserIndex(messages: ChatMessage[]): number {
   for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i].role !== "user") continue;
-    const text = contentText(messages[i].content).replace(SYSTEM_REMINDER, "").trim();
-    if (text) return text;
+    if (messages[i].role === "user" && contentText(messages[i].content).replace(SYSTEM_REMINDER, "").trim()) return i;
   }
-  return "";
+  return -1;
+}
+
+function lastUserText(messages: ChatMessage[]): string {
+  const i = lastUserIndex(messages);
+  return i < 0 ? "" : contentText(messages[i].content).replace(SYSTEM_REMINDER, "").trim();
+}
+
+function toolNames(tools: unknown): string[] {
+  if (!Array.isArray(tools)) return [];
+  return tools.map((t) => (t as ChatTool)?.function?.name).filter((n): n is string => typeof n === "string");
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -162,7 +271,7 @@ function usageFor(messages: ChatMessage[], reply: Reply): { prompt_tokens: numbe
 
 let completionCounter = 0;
 
-async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function chatCompletions(req: IncomingMessage, res: ServerResponse, onRequest: ModelServerOptions["onRequest"]): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(await readBody(req));
@@ -174,17 +283,28 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promi
     sendError(res, 400, "request body must be an object with a `messages` array", "invalid_request_error");
     return;
   }
-  const request = body as { messages: ChatMessage[]; model?: unknown; stream?: unknown };
+  const request = body as ChatRequest;
   const model = typeof request.model === "string" ? request.model : OFFLINE_MODEL_ID;
   const prompt = lastUserText(request.messages);
-  const reply = pickScenario(prompt).scenario({ prompt, messages: request.messages });
+  const picked = pickScenario(prompt, model);
+  onRequest?.({ scenario: picked.name, model, request });
+  const reply = picked.scenario({ prompt, messages: request.messages, tools: toolNames(request.tools) });
   const id = `chatcmpl-offline-${++completionCounter}`;
   const created = Math.floor(Date.now() / 1000);
   const usage = usageFor(request.messages, reply);
 
   if (request.stream !== true) {
     const content = reply.deltas.map((d) => d.content ?? "").join("");
-    const toolCalls = reply.deltas.flatMap((d) => d.tool_calls ?? []).map((t) => ({ id: t.id, type: "function", function: { name: t.function.name ?? "", arguments: t.function.arguments ?? "" } }));
+    // Streamed pieces of one call share an index; the whole message carries them joined.
+    const byIndex = new Map<number, { id?: string; type: "function"; function: { name: string; arguments: string } }>();
+    for (const t of reply.deltas.flatMap((d) => d.tool_calls ?? [])) {
+      const call = byIndex.get(t.index) ?? { type: "function", function: { name: "", arguments: "" } };
+      call.id ??= t.id;
+      call.function.name += t.function.name ?? "";
+      call.function.arguments += t.function.arguments ?? "";
+      byIndex.set(t.index, call);
+    }
+    const toolCalls = [...byIndex.values()];
     sendJson(res, 200, {
       id,
       object: "chat.completion",
@@ -215,7 +335,7 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promi
   res.end("data: [DONE]\n\n");
 }
 
-export async function startModelServer(opts: { port?: number } = {}): Promise<ModelServer> {
+export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   let requests = 0;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -223,9 +343,10 @@ export async function startModelServer(opts: { port?: number } = {}): Promise<Mo
     const handle = async (): Promise<void> => {
       if (route === "POST /v1/chat/completions") {
         requests++;
-        await chatCompletions(req, res);
+        await chatCompletions(req, res, opts.onRequest);
       } else if (route === "GET /v1/models") {
-        sendJson(res, 200, { object: "list", data: [{ id: OFFLINE_MODEL_ID, object: "model", created: 0, owned_by: "acp-playground" }] });
+        const ids = [OFFLINE_MODEL_ID, ...Object.keys(SCENARIOS).map((name) => `${OFFLINE_MODEL_ID}:${name}`)];
+        sendJson(res, 200, { object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "acp-playground" })) });
       } else {
         sendError(res, 404, `the offline model server has no ${req.method} ${url.pathname}`, "not_found_error");
       }

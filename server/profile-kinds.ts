@@ -228,12 +228,13 @@ export function maskFields(kind: ProfileKind, fields: ProfileFields): ProfileFie
 
 /** Apply the "a mask sent back means unchanged" rule against the stored profile of the same kind. */
 export function restoreSecrets(kind: ProfileKind, submitted: ProfileFields, previous: StoredProfile | undefined): ProfileFields {
-  if (!previous || previous.kind !== kind) return { ...submitted };
   const out: ProfileFields = { ...submitted };
+  if (!previous) return out;
   for (const [key, codec] of Object.entries(SECRET_FIELDS[kind])) {
     const next = out[key];
     const stored = previous.fields[key];
-    if (typeof next === "string" && typeof stored === "string") out[key] = codec.restore(next, stored);
+    // Switching kind keeps a secret whose field means the same (apiKey of API-key ⇄ env profiles).
+    if (SECRET_FIELDS[previous.kind][key] === codec && typeof next === "string" && typeof stored === "string") out[key] = codec.restore(next, stored);
   }
   return out;
 }
@@ -307,6 +308,8 @@ function httpUrl(value: string, label: string): string {
 
 function secretText(value: string, label: string, hint: string): string {
   if (value.length === 0) throw new ProfileError(`${label} is empty.`, hint);
+  // A mask that did not match the stored value (another profile's, or a stale tab's) is not a key.
+  if (/[…•]/.test(value)) throw new ProfileError(`${label} is a masked value, not a key.`, "Paste the full key; the masked form only means \"unchanged\" for the key this profile already stores.");
   if (/\s/.test(value)) throw new ProfileError(`${label} contains a space or line break.`, "Paste only the key itself, without quotes, spaces or a trailing newline.");
   return value;
 }

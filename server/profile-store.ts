@@ -256,6 +256,7 @@ export class ProfileStore {
    * replaced by the stored secrets, an OAuth `importFrom` path is read. Used by save and preview.
    */
   async resolveDraft(draft: ProfileDraft): Promise<StoredProfile> {
+    if (!PROFILE_KINDS.includes(draft.kind)) throw new ProfileError(`Unknown profile kind "${String(draft.kind)}".`, `Use one of: ${PROFILE_KINDS.join(", ")}.`);
     const name = validateName(draft.name);
     const previous = draft.id ? this.profiles.get(draft.id) : undefined;
     if (draft.id && !previous) throw new ProfileError(`There is no profile "${draft.id}" to update.`, "It may have been deleted in another tab; reload the profile list.");

@@ -24,7 +24,15 @@ export interface RunOptions {
   limits: RingLimits & { maxLineBytes: number };
   redact: (text: string) => string;
   /** How the playground answers an agent→client request; `pending` leaves it for the user. */
-  serveClientMethod: (method: string, params: unknown) => ClientMethodOutcome;
+  serveClientMethod: (method: string, params: unknown, id: string) => ClientMethodOutcome | Promise<ClientMethodOutcome>;
+  /** Sees every parsed JSON-RPC message after it is recorded (e.g. to learn session cwds). */
+  observe?: (dir: Direction, kind: FrameKind, value: unknown) => void;
+  /** The process is gone: release what was served for it (client terminals). */
+  onEnd?: () => void;
+  /** Catalog and profile facts copied into the summary (diagnosis, login commands). */
+  summaryExtra?: Partial<RunSummary>;
+  /** JSON Schema check of each JSON-RPC frame, when validation is on (read per frame: it can be toggled). */
+  schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string }) => { path: string; message: string }[]) | undefined;
 }
 
 export type ClientMethodOutcome = { pending: true } | { result: unknown } | { error: { code: number; message: string; data?: unknown } };
@@ -44,6 +52,8 @@ export class Run {
   private seq = 0;
   private nextId = 0;
   private reportedKey = "";
+  /** requestAwait callers, keyed by the request's seq. */
+  private readonly waiters = new Map<number, (answer: Frame) => void>();
   private resolveDone!: () => void;
   /** Settles when the process is gone (or never started). */
   readonly done = new Promise<void>((resolve) => {
@@ -71,11 +81,18 @@ export class Run {
       counts: { in: 0, out: 0, errors: 0, stderr: 0 },
       pendingOut: 0,
       pendingIn: 0,
+      loginAttempts: [],
+      ...options.summaryExtra,
     };
   }
 
   get id(): string {
     return this.options.runId;
+  }
+
+  /** What was (or would have been) spawned: the terminal login reuses it, as the spec asks. */
+  get spawnSpec(): SpawnSpec {
+    return this.options.spawn;
   }
 
   get alive(): boolean {
@@ -108,6 +125,26 @@ export class Run {
     this.updatePending();
   }
 
+  /** Load a recorded trace into this (never started) run, to browse it read-only. */
+  importFrames(frames: readonly Frame[], dropped: number): void {
+    for (const f of frames) {
+      this.ring.push({ ...f, runId: this.options.runId });
+      this.seq = f.seq + 1;
+      if (f.dir === "in" && f.kind !== "stderr") this.summary.counts.in++;
+      if (f.dir === "out") this.summary.counts.out++;
+      if (f.kind === "error") this.summary.counts.errors++;
+      if (f.kind === "stderr") this.summary.counts.stderr++;
+      if (f.dir === "in" && f.method === "initialize" && f.kind === "response") this.readAgentInfo(JSON.parse(f.raw) as unknown);
+    }
+    this.summary.state = "exited";
+    this.summary.imported = true;
+    this.summary.frameCount = this.seq;
+    this.summary.dropped = dropped;
+    this.resolveDone();
+    this.listener.frames(this);
+    this.listener.state(this);
+  }
+
   /** A run that could not even be spawned (missing runtime, bad catalog): record why. */
   failBeforeSpawn(info: LifecycleInfo): void {
     const o = this.options;
@@ -131,11 +168,31 @@ export class Run {
     return { ok: true };
   }
 
-  request(method: string, params: unknown): { ok: boolean; error?: string } {
+  request(method: string, params: unknown): { ok: boolean; error?: string; id?: string } {
     const id = this.nextId++;
     const msg: Record<string, unknown> = { jsonrpc: "2.0", id, method };
     if (params !== undefined) msg.params = params;
-    return this.sendRaw(JSON.stringify(msg));
+    return { ...this.sendRaw(JSON.stringify(msg)), id: `n:${id}` };
+  }
+
+  /**
+   * Send a request and wait for its answer frame (response, error, or `lost` when the agent dies).
+   * Flows (probe, auto) use this; the frames are recorded exactly as for a button press.
+   */
+  requestAwait(method: string, params: unknown, timeoutMs = 30_000): Promise<Frame> {
+    const sent = this.request(method, params);
+    if (!sent.ok || !sent.id) return Promise.reject(new Error(sent.error ?? "not sent"));
+    const requestSeq = this.lastSeq;
+    return new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(requestSeq);
+        reject(new Error(`${method} got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.set(requestSeq, (frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
+    });
   }
 
   notify(method: string, params: unknown): { ok: boolean; error?: string } {
@@ -155,8 +212,8 @@ export class Run {
     this.process.kill("SIGTERM");
   }
 
-  private onLines(dir: Direction, lines: SplitLine[]): void {
-    for (const line of lines) this.recordLine(dir, line);
+  private onLines(dir: Direction, lines: SplitLine[], auto = false): void {
+    for (const line of lines) this.recordLine(dir, line, auto);
   }
 
   private onStderr(lines: SplitLine[]): void {
@@ -166,7 +223,7 @@ export class Run {
     }
   }
 
-  private recordLine(dir: Direction, line: SplitLine): void {
+  private recordLine(dir: Direction, line: SplitLine, auto = false): void {
     if (dir === "in") this.summary.counts.in++;
     else this.summary.counts.out++;
     if (line.tooLarge) {
@@ -185,6 +242,7 @@ export class Run {
       errorMessage: c.errorMessage,
       updateKind: c.updateKind,
       note: [c.note, line.crlf ? "line ended with CRLF" : undefined].filter(Boolean).join("; ") || undefined,
+      auto: auto || undefined,
     }, false);
     if (c.kind === "request" && c.id !== undefined && c.method) {
       const clash = this.correlator.request(dir, c.id, frame.seq, frame.t, c.method);
@@ -204,20 +262,50 @@ export class Run {
       }
     }
     if (c.kind === "error") this.summary.counts.errors++;
+    const check = this.options.schemaCheck?.();
+    if (check) {
+      const violations = check(frame, { requestMethod: frame.pairSeq !== undefined ? frame.method : undefined });
+      if (violations.length) frame.violations = violations;
+    }
     this.commit(frame);
     this.updatePending();
+    if (c.value !== undefined && c.kind !== "malformed") this.options.observe?.(dir, c.kind, c.value);
     if (dir === "in" && c.kind === "request" && c.id !== undefined && c.method) this.serve(c.id, c.method, (c.value as { params?: unknown }).params);
+    if (dir === "out" && c.kind === "notification" && c.method === "session/cancel") this.cancelPermissions((c.value as { params?: { sessionId?: unknown } }).params?.sessionId);
   }
 
   /** Answer what the playground serves itself; leave the rest (permission cards) to the user. */
   private serve(id: string, method: string, params: unknown): void {
-    const outcome = this.options.serveClientMethod(method, params);
-    if ("pending" in outcome) return;
+    let outcome: ClientMethodOutcome | Promise<ClientMethodOutcome>;
+    try {
+      outcome = this.options.serveClientMethod(method, params, id);
+    } catch (error) {
+      outcome = { error: { code: -32603, message: `Internal error: ${(error as Error).message}` } };
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (o) => this.answerAuto(id, o),
+        (error: unknown) => this.answerAuto(id, { error: { code: -32603, message: `Internal error: ${(error as Error).message}` } }),
+      );
+    } else this.answerAuto(id, outcome);
+  }
+
+  private answerAuto(id: string, outcome: ClientMethodOutcome): void {
+    // The user (or a cancel) may have answered meanwhile; a request is answered once.
+    if ("pending" in outcome || !this.process?.alive || !this.correlator.peek("in", id)) return;
     const line = JSON.stringify(answerMessage(id, outcome));
-    this.onLines("out", [{ text: line, bytes: Buffer.byteLength(line), crlf: false }]);
-    const last = this.ring.get(this.lastSeq);
-    if (last) last.auto = true;
-    this.process?.write(`${line}\n`);
+    this.onLines("out", [{ text: line, bytes: Buffer.byteLength(line), crlf: false }], true);
+    this.process.write(`${line}\n`);
+  }
+
+  /** After session/cancel the spec requires every pending permission request to be answered `cancelled`. */
+  private cancelPermissions(sessionId: unknown): void {
+    for (const p of this.correlator.outstanding()) {
+      if (p.dir !== "in" || p.method !== "session/request_permission") continue;
+      const req = this.ring.get(p.seq);
+      const params = req ? (JSON.parse(req.raw) as { params?: { sessionId?: unknown } }).params : undefined;
+      if (params?.sessionId === sessionId) this.answerAuto(p.id, { result: { outcome: { outcome: "cancelled" } } });
+    }
   }
 
   private bumpNextId(id: string): void {
@@ -262,6 +350,7 @@ export class Run {
     this.summary.endedAt = Date.now();
     this.lifecycle({ event: "exited", pid: this.summary.pid, code, signal, message: lost.length ? `${lost.length} request(s) left unanswered` : undefined });
     this.updatePending();
+    this.options.onEnd?.();
     this.resolveDone();
   }
 
@@ -312,6 +401,13 @@ export class Run {
   }
 
   private commit(frame: Frame): void {
+    if (frame.pairSeq !== undefined && frame.kind !== "request") {
+      const waiter = this.waiters.get(frame.pairSeq);
+      if (waiter) {
+        this.waiters.delete(frame.pairSeq);
+        queueMicrotask(() => waiter(frame));
+      }
+    }
     this.ring.push(frame);
     this.summary.frameCount = this.seq;
     this.summary.dropped = this.ring.dropped;

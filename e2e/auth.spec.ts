@@ -1,0 +1,96 @@
+/**
+ * Issue #4's acceptance with the real bundled Kimi builds: the auth timeline, the "why -32000?"
+ * diagnosis naming #1330, Probe's promise never to authenticate or log in, the terminal login in
+ * the browser terminal (offline it fails and changes no credentials), and the advertisement diff.
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { expect, test } from "./fixtures";
+
+test("API key + 0.28.0: Probe marks session/new failed and the diagnosis names #1330 and its fix", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("API key (example)");
+  await pg.pickAgent("kimi-0.28.0");
+  await page.getByTestId("tab-auth").click();
+  await page.getByTestId("btn-probe").click();
+  await expect(page.getByTestId("flow-status")).toHaveAttribute("data-state", "done", { timeout: 30_000 });
+  await expect(page.locator('[data-testid="auth-step"][data-step="spawn"]')).toHaveAttribute("data-state", "ok");
+  await expect(page.locator('[data-testid="auth-step"][data-step="initialize"]')).toHaveAttribute("data-state", "ok");
+  await expect(page.locator('[data-testid="auth-step"][data-step="session"]')).toHaveAttribute("data-state", "failed");
+  const rule = page.locator('[data-testid="diagnosis-rule"][data-rule-id="kimi-code-1330"]');
+  await expect(rule).toBeVisible();
+  await expect(rule).toContainText("#1330");
+  await expect(rule).toContainText("0.29.0");
+  await expect(page.getByTestId("diagnosis-sources")).toContainText("config.toml");
+  // Probe never authenticates and never runs a login.
+  await expect(pg.rows({ method: "authenticate" })).toHaveCount(0);
+  await expect(page.getByTestId("login-state")).toHaveCount(0);
+  expect(await pg.rows({ dir: "out", kind: "request" }).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-method")))).toEqual(["initialize", "session/new"]);
+});
+
+test("the -32000 row offers 'Why?' and opens the diagnosis", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("Logged out");
+  await pg.pickAgent("kimi-2.1.0");
+  await pg.start();
+  await pg.initialize();
+  const err = await pg.sessionNew();
+  await pg.openDetail(err);
+  await page.getByTestId("btn-why").click();
+  const d = page.getByTestId("diagnosis");
+  await expect(d).toBeVisible();
+  await expect(d).toContainText("auth_required");
+  // 2.1.0 prints the gate's reason on stderr; the diagnosis shows it.
+  await expect(page.getByTestId("diagnosis-stderr")).toContainText("no provider configured");
+});
+
+test("OAuth profile: the timeline is all green", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("OAuth (example token)");
+  await pg.pickAgent("kimi-2.1.0");
+  await page.getByTestId("tab-auth").click();
+  await page.getByTestId("btn-probe").click();
+  await expect(page.getByTestId("flow-status")).toHaveAttribute("data-state", "done", { timeout: 30_000 });
+  await expect(page.locator('[data-testid="auth-step"][data-step="session"]')).toHaveAttribute("data-state", "ok");
+  await expect(page.locator('[data-testid="auth-step"][data-state="failed"]')).toHaveCount(0);
+  await expect(page.locator('[data-testid="auth-step"][data-state="pending"]')).toHaveCount(0);
+  await expect(page.getByTestId("diagnosis")).toHaveCount(0);
+});
+
+test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits non-zero and writes no credentials", async ({ pg, page, server }) => {
+  await pg.open();
+  await pg.pickProfile("Logged out");
+  await pg.pickAgent("kimi-2.1.0");
+  await pg.start();
+  await pg.initialize();
+  await pg.sessionNew();
+  const profileFile = path.join(server.dataDir, "profiles", "logged-out.json");
+  const before = readFileSync(profileFile, "utf8");
+  await page.getByTestId("tab-auth").click();
+  await expect(page.getByTestId("login-cmd-spec")).toContainText("acp --login");
+  await expect(page.getByTestId("login-cmd-legacy")).toContainText("main.mjs login");
+  await page.getByTestId("btn-login-spec").click();
+  await expect(page.getByTestId("login-state")).toHaveAttribute("data-state", "exited", { timeout: 60_000 });
+  const code = await page.getByTestId("login-state").getAttribute("data-exit-code");
+  expect(code).not.toBe("0");
+  expect(code).not.toBe("");
+  await expect(page.getByTestId("login-state")).toContainText(`with code ${code}`);
+  await expect(page.getByTestId("login-output")).toContainText("Login failed");
+  await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "failed");
+  // The profile is untouched and no run home gained a token.
+  expect(readFileSync(profileFile, "utf8")).toBe(before);
+  const runsDir = path.join(server.dataDir, "runs");
+  for (const run of readdirSync(runsDir)) expect(existsSync(path.join(runsDir, run, "home", "credentials", "kimi-code.json"))).toBe(false);
+});
+
+test("the advertisement diff renders four variants for Kimi", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("Logged out");
+  await pg.pickAgent("kimi-2.1.0");
+  await page.getByTestId("tab-auth").click();
+  await page.getByTestId("btn-adv-diff").click();
+  const diff = page.getByTestId("adv-diff");
+  await expect(diff).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  await expect(page.getByTestId("adv-variant")).toHaveCount(4);
+  await expect(page.getByTestId("adv-methods").first()).toContainText("login (terminal");
+});

@@ -1,0 +1,332 @@
+/**
+ * The auth lifecycle of a run as five steps (spawn → initialize → session → remediation →
+ * retry), each linked to the frames that prove it. Derived only from the frame log plus the
+ * terminal-login attempts the relay ran (those happen in a pty, not on the agent's stdio), so the
+ * same log always gives the same timeline. A step nobody reached is `pending`, or `skipped` when
+ * a later step happened anyway or the flow no longer needs it. Isomorphic.
+ */
+import { advertisedMethods, describeMethodClass, FrameIndex, initializeCaps, isClientRequest, type Outcome, SESSION_METHODS } from "./auth-frames";
+import { describeErrorCode } from "./error-codes";
+import type { AuthMethodView } from "./selectors";
+import type { Frame } from "./wire";
+
+export type AuthStepId = "spawn" | "initialize" | "session" | "remediation" | "retry";
+export type AuthStepState = "pending" | "ok" | "failed" | "skipped";
+
+export interface AuthStep {
+  id: AuthStepId;
+  state: AuthStepState;
+  title: string;
+  detail: string;
+  /** Seqs of the frames behind this step, in log order; they belong to `runId`. */
+  frameSeqs: number[];
+  facts?: Record<string, string>;
+  /** The run the frames belong to (a retry after a reconnect lives in a new run). */
+  runId?: string;
+  /** initialize only: every advertised auth method, classified. */
+  methods?: AuthMethodView[];
+}
+
+/** One terminal login the relay ran in a pty; its exit code is the only success signal there is. */
+export type LoginAttempt = {
+  method: string;
+  convention: "spec" | "legacy";
+  argv: string[];
+  exitCode: number | null;
+  signal?: string | null;
+  /** Epoch milliseconds, comparable with Frame.wall. */
+  startedAt: number;
+  endedAt?: number;
+};
+
+type Action =
+  | { kind: "authenticate" | "logout"; pos: number; request: Frame; outcome: Outcome }
+  | { kind: "login"; pos: number; login: LoginAttempt };
+
+const SPAWN_EVENTS = new Set(["spawned", "spawn_error", "runtime_missing"]);
+
+function describeFailure(outcome: Extract<Outcome, { state: "failed" }>): string {
+  if (outcome.code === undefined) return outcome.message;
+  return `${outcome.code} ${outcome.message || describeErrorCode(outcome.code).name}`;
+}
+
+function loginState(login: LoginAttempt): AuthStepState {
+  if (login.exitCode === null && !login.signal && login.endedAt === undefined) return "pending";
+  return login.exitCode === 0 ? "ok" : "failed";
+}
+
+function describeLogin(login: LoginAttempt): string {
+  const how = `${login.convention === "spec" ? "spec" : "legacy _meta"} terminal login "${login.method}"`;
+  if (loginState(login) === "pending") return `${how} is running`;
+  if (login.signal) return `${how} was stopped by ${login.signal}`;
+  return `${how} exited with code ${login.exitCode ?? "unknown"}`;
+}
+
+function actionState(action: Action): AuthStepState {
+  return action.kind === "login" ? loginState(action.login) : action.outcome.state;
+}
+
+function describeAction(action: Action, terminalIds: ReadonlySet<string>): string {
+  if (action.kind === "login") return describeLogin(action.login);
+  const id = methodIdOf(action.request);
+  const what = action.kind === "authenticate" ? `authenticate("${id}")` : "logout";
+  const o = action.outcome;
+  const text = o.state === "ok" ? `${what} succeeded` : o.state === "pending" ? `${what} is waiting for an answer` : `${what} failed: ${describeFailure(o)}`;
+  // Worth saying, because it is the mistake clients make with Kimi: its only method is a terminal one.
+  return action.kind === "authenticate" && terminalIds.has(id) ? `${text} ("${id}" is a terminal method; the spec says to run its login, not to authenticate it)` : text;
+}
+
+function methodIdOf(request: Frame): string {
+  try {
+    const id = (JSON.parse(request.raw) as { params?: { methodId?: unknown } }).params?.methodId;
+    return typeof id === "string" ? id : "?";
+  } catch {
+    return "?";
+  }
+}
+
+function sessionIdOf(outcome: Outcome): string | undefined {
+  const id = outcome.state === "ok" ? outcome.result?.sessionId : undefined;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The run shared by every frame of a step, if there is exactly one. */
+function runOf(frames: Frame[]): string | undefined {
+  const runs = new Set(frames.map((f) => f.runId));
+  return runs.size === 1 ? [...runs][0] : undefined;
+}
+
+function step(id: AuthStepId, title: string, state: AuthStepState, detail: string, frames: Frame[] = [], facts?: Record<string, string>): AuthStep {
+  const s: AuthStep = { id, state, title, detail, frameSeqs: frames.map((f) => f.seq) };
+  if (facts && Object.keys(facts).length > 0) s.facts = facts;
+  const runId = runOf(frames);
+  if (runId !== undefined) s.runId = runId;
+  return s;
+}
+
+/** Frames of a request and its answer, in log order. */
+function exchange(index: FrameIndex, request: Frame): Frame[] {
+  const answer = index.answerOf(request);
+  return answer ? [request, answer] : [request];
+}
+
+function sessionFacts(request: Frame, outcome: Outcome): Record<string, string> {
+  const facts: Record<string, string> = { method: request.method ?? "?" };
+  if (outcome.state === "ok") {
+    const sessionId = sessionIdOf(outcome);
+    if (sessionId) facts.sessionId = sessionId;
+  } else if (outcome.state === "failed") {
+    if (outcome.code !== undefined) {
+      facts.code = String(outcome.code);
+      facts.codeName = describeErrorCode(outcome.code).name;
+    }
+    if (outcome.message) facts.message = outcome.message;
+  }
+  return facts;
+}
+
+function describeSession(request: Frame, outcome: Outcome): string {
+  const method = request.method ?? "session request";
+  if (outcome.state === "ok") return `${method} created session ${sessionIdOf(outcome) ?? "(no sessionId in the answer)"}.`;
+  if (outcome.state === "pending") return `${method} is waiting for an answer.`;
+  const gated = outcome.code === -32000 ? " The agent's auth gate refused it (ACP auth_required)." : "";
+  return `${method} failed: ${describeFailure(outcome)}.${gated}`;
+}
+
+/** What a guided flow would do next after a refused session, from what the agent advertised. */
+function nextRemediation(methods: AuthMethodView[], logoutAdvertised: boolean): string {
+  const options: string[] = [];
+  for (const m of methods) {
+    if (m.class === "agent") options.push(`authenticate("${m.id}")`);
+    else if (m.class === "terminal" || m.class === "legacy-terminal") options.push(`the terminal login "${m.id}"`);
+  }
+  if (options.length === 0) return logoutAdvertised ? "The agent advertised no auth method; only logout is available." : "The agent advertised no auth method the playground can run.";
+  return `Next: ${options.join(" or ")}.`;
+}
+
+export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: LoginAttempt[] } = {}): AuthStep[] {
+  const index = new FrameIndex(frames);
+
+  // Remediation actions, placed in log order. A login has no frame of its own: it sits before the
+  // first frame recorded after it started.
+  const actions: Action[] = [];
+  frames.forEach((f, pos) => {
+    if (isClientRequest(f, ["authenticate"])) actions.push({ kind: "authenticate", pos, request: f, outcome: index.outcome(f) });
+    else if (isClientRequest(f, ["logout"])) actions.push({ kind: "logout", pos, request: f, outcome: index.outcome(f) });
+  });
+  for (const login of opts.loginRuns ?? []) {
+    const after = frames.findIndex((f) => f.wall >= login.startedAt);
+    actions.push({ kind: "login", pos: after < 0 ? frames.length : after - 0.5, login });
+  }
+  actions.sort((a, b) => a.pos - b.pos || (a.kind === "login" && b.kind === "login" ? a.login.startedAt - b.login.startedAt : 0));
+  const boundary = actions[0]?.pos ?? Number.POSITIVE_INFINITY;
+
+  const sessionRequests = frames.map((f, pos) => ({ f, pos })).filter(({ f }) => isClientRequest(f, SESSION_METHODS));
+  const before = sessionRequests.filter(({ pos }) => pos < boundary);
+  const retries = sessionRequests.filter(({ pos }) => pos > boundary);
+  const anchor = before[0]?.pos ?? Math.min(boundary, frames.length);
+
+  // ── spawn: the last process start before the first session request.
+  let spawnPos = -1;
+  for (let i = Math.ceil(anchor) - 1; i >= 0; i--) {
+    if (frames[i].kind === "lifecycle" && frames[i].lifecycle && SPAWN_EVENTS.has(frames[i].lifecycle?.event ?? "")) {
+      spawnPos = i;
+      break;
+    }
+  }
+  // ── initialize: the last one sent after that start and before the first session request.
+  let initPos = -1;
+  for (let i = Math.ceil(anchor) - 1; i > spawnPos; i--) {
+    if (isClientRequest(frames[i], ["initialize"])) {
+      initPos = i;
+      break;
+    }
+  }
+  const reached = {
+    initialize: initPos >= 0,
+    session: before.length > 0,
+    remediation: actions.length > 0,
+    retry: retries.length > 0,
+  };
+
+  const steps: AuthStep[] = [];
+
+  // spawn
+  if (spawnPos >= 0) {
+    const f = frames[spawnPos];
+    const info = f.lifecycle ?? { event: "spawned" as const };
+    const facts: Record<string, string> = {};
+    if (info.pid !== undefined) facts.pid = String(info.pid);
+    if (info.argv) facts.argv = info.argv.join(" ");
+    if (info.cwd) facts.cwd = info.cwd;
+    if (info.runtime) facts.runtime = info.runtime;
+    if (info.event === "spawned") {
+      steps.push(step("spawn", "Spawn the agent", "ok", `Started pid ${info.pid ?? "?"}${info.runtime ? ` under Node ${info.runtime}` : ""}.`, [f], facts));
+    } else {
+      const why = info.event === "runtime_missing" ? "The runtime the agent needs is missing" : "The agent could not be spawned";
+      steps.push(step("spawn", "Spawn the agent", "failed", [`${why}: ${info.message ?? "no reason given"}.`, info.hint].filter(Boolean).join(" "), [f], facts));
+    }
+  } else {
+    const later = reached.initialize || reached.session || reached.remediation || reached.retry;
+    steps.push(step("spawn", "Spawn the agent", later ? "skipped" : "pending", later ? "No process start in this log (it may have scrolled out of the frame buffer)." : "The agent has not been started."));
+  }
+
+  // initialize
+  let methods: AuthMethodView[] = [];
+  let logoutAdvertised = false;
+  if (initPos >= 0) {
+    const request = frames[initPos];
+    const caps = initializeCaps(request);
+    const outcome = index.outcome(request);
+    const facts: Record<string, string> = {
+      "clientCapabilities.auth.terminal": String(caps.authTerminal),
+      'clientCapabilities._meta["terminal-auth"]': String(caps.legacyTerminalAuth),
+      "clientCapabilities.fs.readTextFile": String(caps.fsRead),
+      "clientCapabilities.fs.writeTextFile": String(caps.fsWrite),
+      "clientCapabilities.terminal": String(caps.terminal),
+    };
+    let state: AuthStepState = outcome.state;
+    let detail: string;
+    if (outcome.state === "ok") {
+      methods = advertisedMethods(outcome.answer);
+      const result = outcome.result ?? {};
+      const info = result.agentInfo as { name?: unknown; version?: unknown } | undefined;
+      if (typeof info?.name === "string") facts.agent = `${info.name}${typeof info.version === "string" ? ` ${info.version}` : ""}`;
+      if (result.protocolVersion !== undefined) facts.protocolVersion = String(result.protocolVersion);
+      const agentCaps = result.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
+      logoutAdvertised = agentCaps?.auth?.logout !== undefined && agentCaps.auth.logout !== null;
+      facts["agentCapabilities.auth.logout"] = logoutAdvertised ? "advertised" : "absent";
+      for (const m of methods) facts[`authMethod ${m.id}`] = describeMethodClass(m);
+      detail =
+        methods.length === 0
+          ? "Answered; the agent advertised no auth methods."
+          : `Answered with ${methods.length} auth method${methods.length === 1 ? "" : "s"}: ${methods.map((m) => `${m.id} (${describeMethodClass(m)})`).join(", ")}.`;
+    } else if (outcome.state === "failed") {
+      detail = `initialize failed: ${describeFailure(outcome)}.`;
+      state = "failed";
+    } else {
+      detail = "Sent; waiting for the agent's answer.";
+    }
+    const s = step("initialize", "initialize", state, detail, exchange(index, request), facts);
+    s.methods = methods;
+    steps.push(s);
+  } else {
+    const later = reached.session || reached.remediation || reached.retry;
+    steps.push(step("initialize", "initialize", later ? "skipped" : "pending", later ? "No initialize before the session request: the agent may refuse anything else first." : "Not sent yet."));
+  }
+
+  // session
+  let sessionState: AuthStepState;
+  if (before.length > 0) {
+    const last = before[before.length - 1].f;
+    const outcome = index.outcome(last);
+    sessionState = outcome.state;
+    const facts = sessionFacts(last, outcome);
+    let detail = describeSession(last, outcome);
+    if (before.length > 1) {
+      facts.attempts = String(before.length);
+      const first = index.outcome(before[0].f);
+      facts.first = first.state === "failed" ? describeFailure(first) : first.state;
+      detail += ` (${before.length} attempts; showing the last.)`;
+    }
+    steps.push(step("session", last.method ?? "session/new", outcome.state, detail, before.flatMap(({ f }) => exchange(index, f)), facts));
+  } else {
+    sessionState = reached.remediation || reached.retry ? "skipped" : "pending";
+    steps.push(step("session", "session/new", sessionState, sessionState === "skipped" ? "No session was requested before the remediation." : "No session/new, session/load or session/resume sent yet."));
+  }
+
+  // remediation
+  const terminalIds = new Set(methods.filter((m) => m.class === "terminal").map((m) => m.id));
+  if (actions.length > 0) {
+    const last = actions[actions.length - 1];
+    const facts: Record<string, string> = {};
+    actions.forEach((a, i) => {
+      facts[`${i + 1}. ${a.kind === "login" ? `login ${a.login.method} (${a.login.convention})` : a.kind === "logout" ? "logout" : `authenticate ${methodIdOf(a.request)}`}`] = describeAction(a, terminalIds);
+    });
+    const actionFrames = actions.flatMap((a) => (a.kind === "login" ? [] : exchange(index, a.request)));
+    const detail = actions.length === 1 ? `${capitalize(describeAction(last, terminalIds))}.` : `${actions.length} actions; the last: ${describeAction(last, terminalIds)}.`;
+    steps.push(step("remediation", "Remediation", actionState(last), detail, actionFrames, facts));
+  } else if (sessionState === "ok") {
+    steps.push(step("remediation", "Remediation", "skipped", "Not needed: the session was created without authenticating."));
+  } else {
+    let detail = "Nothing to remedy yet.";
+    if (sessionState === "failed") {
+      const code = before.length > 0 ? index.outcome(before[before.length - 1].f) : undefined;
+      const notAuth = code?.state === "failed" && code.code !== -32000 ? ` The failure is not auth_required${code.code === undefined ? "" : ` (code ${code.code})`}, so authenticating may not help.` : "";
+      detail = `${nextRemediation(methods, logoutAdvertised)}${notAuth}`;
+    }
+    steps.push(step("remediation", "Remediation", "pending", detail));
+  }
+
+  // retry
+  const lastAction = actions[actions.length - 1];
+  if (retries.length > 0 && lastAction !== undefined && retries[retries.length - 1].pos > lastAction.pos) {
+    const lastRetry = retries[retries.length - 1];
+    const outcome = index.outcome(lastRetry.f);
+    const facts = sessionFacts(lastRetry.f, outcome);
+    // A reconnect is a fresh process (and its initialize) between the remediation and the retry.
+    const reconnect = frames.filter((f, pos) => pos > boundary && pos < lastRetry.pos && ((f.kind === "lifecycle" && SPAWN_EVENTS.has(f.lifecycle?.event ?? "")) || isClientRequest(f, ["initialize"])));
+    const spawn = reconnect.find((f) => f.kind === "lifecycle");
+    facts.reconnected = spawn ? `yes, pid ${spawn.lifecycle?.pid ?? "?"}` : "no (same process)";
+    if (retries.length > 1) facts.attempts = String(retries.length);
+    let detail = describeSession(lastRetry.f, outcome);
+    if (lastAction.kind === "logout" && outcome.state === "failed" && outcome.code === -32000) detail += " That is logout's expected effect.";
+    if (lastAction.kind === "login" && !spawn) detail += " The spec asks for a new agent process after a terminal login; this retry reused the old one, which may still hold the old auth state.";
+    const attempts = retries.filter(({ pos }) => pos > lastAction.pos).map(({ f }) => f);
+    const retryFrames = [...reconnect, ...attempts].sort((a, b) => index.indexOf(a) - index.indexOf(b)).flatMap((f) => (f.kind === "lifecycle" ? [f] : exchange(index, f)));
+    steps.push(step("retry", "Reconnect and retry", outcome.state, detail, retryFrames, facts));
+  } else if (lastAction !== undefined) {
+    const earlier = retries.length > 0 ? ` An earlier retry came before the last remediation (${retries.length} so far).` : "";
+    const how = lastAction.kind === "login" ? "reconnect (new agent process + initialize), then session/new" : "session/new";
+    steps.push(step("retry", "Reconnect and retry", "pending", `Next: ${how}.${earlier}`));
+  } else if (sessionState === "ok") {
+    steps.push(step("retry", "Reconnect and retry", "skipped", "Not needed: the first session request succeeded."));
+  } else {
+    steps.push(step("retry", "Reconnect and retry", "pending", "Comes after a remediation."));
+  }
+  return steps;
+}
+
+function capitalize(text: string): string {
+  return text.length > 0 ? text[0].toUpperCase() + text.slice(1) : text;
+}

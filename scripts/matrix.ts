@@ -1,0 +1,368 @@
+/**
+ * `npm run matrix`: the auth matrix without a browser, for CI. Every agent × profile cell is
+ * probed (spawn, initialize, session/new, kill) in a fresh temporary home, and the verdicts are
+ * printed as a table, JSON, Markdown or JUnit. With --expect the exit status says whether any
+ * verdict changed, so a pipeline fails when an agent build regresses on a credential setup.
+ * Exit status: 0 done, 1 a verdict differs from --expect, 2 the invocation cannot run, 130 Ctrl-C.
+ */
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cellKey, type Comparison, compareCells, type Expectations, formatJson, formatJunit, formatMarkdown, formatTable, type ProbeCell, verdictText } from "../lib/matrix-report";
+import { Redactor } from "../lib/redact";
+import { CommandLineError, splitCommandLine } from "../lib/split-command";
+import { Catalog, type CatalogEntry } from "../server/catalog";
+import { childEnv } from "../server/child-env";
+import { AgentBinaryError, PlaygroundError, UsageError } from "../server/errors";
+import { EXPECTATIONS_EXAMPLE, type MatrixCell, readExpectations, runMatrix } from "../server/matrix";
+import { type ModelServer, startModelServer } from "../server/model-server";
+import type { ExistingHomeProfile } from "../server/probe";
+import { expandHome, homeSecrets, ProfileStore, type StoredProfile, validateFields } from "../server/profiles";
+
+const FORMATS = ["table", "json", "markdown", "junit"] as const;
+type Format = (typeof FORMATS)[number];
+
+const USAGE = `Usage: npm run matrix -- [options]
+  --agent ID              a catalog agent (repeatable; default: every catalog agent)
+  --agent-cmd "CMD ARGS"  any ACP agent command line, split without a shell (repeatable);
+                          its id in outputs and expectations is the command line as written
+  --profile NAME          a stored profile, by name or id (repeatable; default: every profile)
+  --profile-dir NAME=DIR  an existing agent home, copied into a temporary home (repeatable)
+  --format F              table (default) | json | markdown | junit
+  --out FILE              write the result to FILE instead of stdout
+  --expect FILE           exit 1 when a verdict differs from FILE, e.g.
+                          ${EXPECTATIONS_EXAMPLE}
+  --data-dir DIR          profiles and agents.json (default ACP_PLAYGROUND_HOME or ~/.acp-playground)
+  --concurrency N         probes at once (default: CPU count)
+  --timeout MS            per cell (default 30000)
+Verdicts: session-created, auth-required, error, initialize-failed, crashed, timed-out.
+CI: npm run matrix -- --agent kimi-2.1.0 --profile "Logged out" --format junit --out matrix.xml --expect expect.json`;
+
+interface Args {
+  agents: string[];
+  agentCmds: string[];
+  profiles: string[];
+  profileDirs: { name: string; dir: string }[];
+  format: Format;
+  out?: string;
+  expect?: string;
+  dataDir: string;
+  concurrency: number;
+  timeoutMs: number;
+  help: boolean;
+}
+
+const SEE_HELP = "Run `npm run matrix -- --help` for the options.";
+
+const VALUE_FLAGS = new Set(["agent", "agent-cmd", "profile", "profile-dir", "format", "out", "expect", "data-dir", "concurrency", "timeout"]);
+
+function positiveInt(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number of at least 1, not "${raw}".`, SEE_HELP);
+  return n;
+}
+
+function parseArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): Args {
+  const args: Args = {
+    agents: [],
+    agentCmds: [],
+    profiles: [],
+    profileDirs: [],
+    format: "table",
+    dataDir: path.resolve(env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground")),
+    concurrency: os.availableParallelism(),
+    timeoutMs: 30_000,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      args.help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument "${arg}".`, `Options start with --; quote a command line given to --agent-cmd. ${SEE_HELP}`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option --${name}.`, SEE_HELP);
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`--${name} needs a value.`, SEE_HELP);
+      value = next;
+      i++;
+    }
+    switch (name) {
+      case "agent":
+        args.agents.push(value);
+        break;
+      case "agent-cmd":
+        args.agentCmds.push(value);
+        break;
+      case "profile":
+        args.profiles.push(value);
+        break;
+      case "profile-dir": {
+        const split = value.indexOf("=");
+        if (split <= 0 || split === value.length - 1) throw new UsageError(`--profile-dir wants NAME=DIR, not "${value}".`, 'e.g. --profile-dir "my home=~/.kimi-code"');
+        args.profileDirs.push({ name: value.slice(0, split).trim(), dir: value.slice(split + 1).trim() });
+        break;
+      }
+      case "format":
+        if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
+        args.format = value as Format;
+        break;
+      case "out":
+        args.out = path.resolve(value);
+        break;
+      case "expect":
+        args.expect = path.resolve(value);
+        break;
+      case "data-dir":
+        args.dataDir = path.resolve(expandHome(value));
+        break;
+      case "concurrency":
+        args.concurrency = positiveInt(value, name);
+        break;
+      case "timeout":
+        args.timeoutMs = positiveInt(value, name);
+        break;
+    }
+  }
+  return args;
+}
+
+/** Shell syntax means the user expected a shell; without one it would become literal arguments. */
+const SHELL_OPERATORS = new Set(["|", "||", "&&", "&", ";", ">", ">>", "<", "2>", "2>&1"]);
+
+function commandEntry(line: string): CatalogEntry {
+  let argv: string[];
+  try {
+    argv = splitCommandLine(line);
+  } catch (error) {
+    if (error instanceof CommandLineError) throw new UsageError(`--agent-cmd "${line}": ${error.message}`, "Close the quote, or escape the character with a backslash.");
+    throw error;
+  }
+  if (argv.length === 0) throw new UsageError("--agent-cmd got an empty command line.", 'e.g. --agent-cmd "npx @zed-industries/claude-code-acp"');
+  const operator = argv.find((a) => SHELL_OPERATORS.has(a));
+  if (operator) {
+    throw new UsageError(`--agent-cmd "${line}" contains "${operator}", but agents run without a shell.`, "Put the pipeline or redirection in a script and give the script as the command.");
+  }
+  const id = line.trim();
+  return { id, label: id, command: argv[0], args: argv.slice(1), env: {}, builtin: false };
+}
+
+function pickAgents(args: Args, catalog: Catalog): CatalogEntry[] {
+  const chosen = args.agents.map((id) => catalog.get(id));
+  chosen.push(...args.agentCmds.map(commandEntry));
+  const agents = chosen.length > 0 ? chosen : catalog.list();
+  const seen = new Set<string>();
+  for (const agent of agents) {
+    if (seen.has(agent.id)) throw new UsageError(`The agent "${agent.id}" is given twice.`, "Name each agent once.");
+    seen.add(agent.id);
+    // Fail before any probe runs: a missing binary is a setup problem, not a verdict.
+    try {
+      catalog.resolve(agent, childEnv(process.env).PATH);
+    } catch (error) {
+      if (error instanceof AgentBinaryError && args.agentCmds.includes(agent.id)) {
+        throw new UsageError(`--agent-cmd "${agent.id}": ${error.message}`, "It runs without a shell: give a program on PATH or a path to an executable file, then its arguments.");
+      }
+      throw error;
+    }
+  }
+  return agents;
+}
+
+type Picked = { name: string; profile: StoredProfile | ExistingHomeProfile; secrets: string[] };
+
+function pickProfiles(args: Args, store: ProfileStore): Picked[] {
+  const all = store.list();
+  const picked: Picked[] = args.profiles.map((wanted) => {
+    const view = all.find((p) => p.id === wanted) ?? all.find((p) => p.name.toLowerCase() === wanted.toLowerCase());
+    const profile = view ? store.get(view.id) : undefined;
+    if (!profile) {
+      throw new UsageError(`No profile named "${wanted}" in ${store.dir}.`, `Known profiles: ${all.map((p) => `"${p.name}"`).join(", ")}. Create it in the playground UI, or use --profile-dir NAME=DIR for an existing home.`);
+    }
+    return { name: profile.name, profile, secrets: [] };
+  });
+  for (const { name, dir } of args.profileDirs) {
+    // Validates now (exists, readable) so a typo is a usage error, not a crashed cell.
+    let fields: StoredProfile["fields"];
+    try {
+      fields = validateFields("existing-home", { path: dir, inPlace: false });
+    } catch (error) {
+      if (error instanceof PlaygroundError) throw new UsageError(`--profile-dir ${name}=${dir}: ${error.message}`, "Give the absolute path (or ~/…) of an agent home directory this user can read, e.g. ~/.kimi-code.");
+      throw error;
+    }
+    picked.push({ name, profile: { existingHome: String(fields.path), name }, secrets: homeSecrets(String(fields.path)) });
+  }
+  if (args.profiles.length === 0 && args.profileDirs.length === 0) {
+    for (const view of all) {
+      const profile = store.get(view.id);
+      if (profile) picked.push({ name: profile.name, profile, secrets: [] });
+    }
+  }
+  if (picked.length === 0) throw new UsageError(`There are no profiles in ${store.dir}.`, "Start the playground once, or use --profile-dir NAME=DIR.");
+  const seen = new Set<string>();
+  for (const p of picked) {
+    const key = p.name.toLowerCase();
+    if (seen.has(key)) throw new UsageError(`The profile "${p.name}" is given twice.`, "Give each --profile-dir its own NAME.");
+    seen.add(key);
+  }
+  return picked;
+}
+
+function needsModelServer(profiles: Picked[]): boolean {
+  return profiles.some((p) => "kind" in p.profile && p.profile.kind === "kimi-api-key" && p.profile.fields.provider === "offline");
+}
+
+/** One status line on a terminal, rewritten in place; finished cells scroll above it. */
+class Progress {
+  private done = 0;
+  private readonly running = new Set<string>();
+  constructor(private readonly total: number, private readonly enabled: boolean) {}
+
+  start(key: string): void {
+    this.running.add(key);
+    this.draw();
+  }
+
+  finish(cell: ProbeCell): void {
+    const key = cellKey(cell);
+    this.running.delete(key);
+    this.done++;
+    if (!this.enabled) return;
+    process.stderr.write(`\r\x1b[2K  ${key}: ${verdictText(cell)} · ${(cell.ms / 1000).toFixed(1)} s\n`);
+    this.draw();
+  }
+
+  clear(): void {
+    if (this.enabled) process.stderr.write("\r\x1b[2K");
+  }
+
+  private draw(): void {
+    if (!this.enabled) return;
+    const width = process.stderr.columns || 100;
+    const line = `[${this.done}/${this.total}] running: ${[...this.running].join(", ")}`;
+    process.stderr.write(`\r\x1b[2K${line.length > width - 1 ? `${line.slice(0, width - 2)}…` : line}`);
+  }
+}
+
+function playgroundVersion(): string {
+  try {
+    const pkg = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "package.json");
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version?: string }).version ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+function render(format: Format, cells: ProbeCell[], comparison: Comparison | undefined): string {
+  switch (format) {
+    case "table":
+      return formatTable(cells, comparison);
+    case "json":
+      return formatJson(cells);
+    case "markdown":
+      return formatMarkdown(cells, { comparison, note: `ACP Playground ${playgroundVersion()} · ${os.platform()} ${os.arch()} · ${new Date().toISOString()}` });
+    case "junit":
+      return formatJunit(cells, { comparison, timestamp: new Date().toISOString() });
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, process.env);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const expectations: Expectations | undefined = args.expect ? await readExpectations(args.expect) : undefined;
+  const catalog = new Catalog(args.dataDir);
+  if (catalog.error) process.stderr.write(`matrix: warning: ${catalog.error.message}${catalog.error.hint ? ` ${catalog.error.hint}` : ""}\n`);
+  const store = new ProfileStore(args.dataDir);
+  // Same as the app's first start: an empty data dir gets the built-in example profiles.
+  await store.init();
+  for (const problem of store.problems) process.stderr.write(`matrix: warning: ${problem.message}\n`);
+  const agents = pickAgents(args, catalog);
+  const profiles = pickProfiles(args, store);
+  const redactor = new Redactor([...store.secrets(), ...profiles.flatMap((p) => p.secrets)]);
+  const redact = (text: string): string => redactor.redact(text);
+
+  const runsDir = await mkdtemp(path.join(os.tmpdir(), "acp-matrix-"));
+  let modelServer: ModelServer | undefined;
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\nmatrix: interrupted; stopping the agents (Ctrl-C again to leave at once)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    if (needsModelServer(profiles)) modelServer = await startModelServer();
+    const cells: MatrixCell[] = agents.flatMap((agent) =>
+      profiles.map((p) => ({
+        agent,
+        profile: p.profile,
+        dataDir: args.dataDir,
+        runsDir,
+        modelServerUrl: modelServer?.url,
+        redact,
+        // A command line typed by the user names files relative to where they typed it.
+        spawnCwd: args.agentCmds.includes(agent.id) ? process.cwd() : undefined,
+      })),
+    );
+    const progress = new Progress(cells.length, process.stderr.isTTY === true);
+    const nameOf = (cell: MatrixCell): string => `${cell.agent.id} × ${profiles.find((p) => p.profile === cell.profile)?.name ?? "?"}`;
+    const results = await runMatrix(cells, {
+      concurrency: args.concurrency,
+      timeoutMs: args.timeoutMs,
+      signal: controller.signal,
+      onStart: (cell) => progress.start(nameOf(cell)),
+      onDone: (result) => progress.finish(result),
+    });
+    progress.clear();
+    if (interrupted) return 130;
+
+    const comparison = expectations ? compareCells(results, expectations) : undefined;
+    const text = render(args.format, results, comparison);
+    if (args.out) {
+      await writeFile(args.out, text);
+      if (process.stderr.isTTY) process.stderr.write(`matrix: wrote ${results.length} cells to ${args.out}\n`);
+    } else process.stdout.write(text);
+
+    if (comparison) {
+      if (comparison.unused.length > 0) process.stderr.write(`matrix: note: ${args.expect} names cells that did not run: ${comparison.unused.join("; ")}\n`);
+      if (comparison.mismatches.length > 0) {
+        process.stderr.write(`matrix: ${comparison.mismatches.length} cell(s) differ from ${args.expect}:\n`);
+        for (const m of comparison.mismatches) {
+          const detail = results.find((r) => cellKey(r) === m.key)?.detail;
+          process.stderr.write(`  ✗ ${m.key}: expected ${m.expected}, got ${m.actual}${detail ? ` (${detail})` : ""}\n`);
+        }
+        return 1;
+      }
+    }
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await modelServer?.close();
+    await rm(runsDir, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof PlaygroundError) {
+      process.stderr.write(`matrix: ${error.message}\n${error.hint ? `${error.hint}\n` : ""}`);
+    } else {
+      process.stderr.write(`matrix: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,289 @@
+/**
+ * ACP's auth lifecycle, driven from the relay: terminal logins in a pty (with reconnect-and-retry
+ * on success, as the spec asks), the Probe and Auto flows, and the advertisement diff. Everything
+ * it sends goes through a Run, so every step is an ordinary, recorded frame the timeline can link.
+ */
+import type { LoginAttempt } from "../lib/auth-timeline";
+import type { Redactor } from "../lib/redact";
+import { authMethods } from "../lib/selectors";
+import { clientCapabilities, initializeParams } from "../lib/templates";
+import { loginCommands } from "../lib/terminal-login";
+import type { AdvertisementVariant, ClientCaps, FlowMode, Frame, ServerEvent } from "../lib/wire";
+import { PlaygroundError } from "./errors";
+import type { Logger } from "./logger";
+import { LoginTerminal } from "./login-terminal";
+import type { Run } from "./run";
+
+export interface AuthHost {
+  current(): Run | undefined;
+  startRun(agentId: string, cwd: string | undefined, reuseHomeOf?: string): Promise<Run>;
+  emit(event: ServerEvent): void;
+  markDirty(run: Run): void;
+  redactor(): Redactor;
+  logger: Logger;
+  scratchRun(agentId: string, cwd: string | undefined, n: number): Promise<{ run: Run; cleanup: () => Promise<void> }>;
+}
+
+type LoginEvent = Extract<ServerEvent, { type: "login" }>;
+
+const ADVERTISEMENT_VARIANTS: { name: AdvertisementVariant["name"]; authTerminal: boolean; legacy: boolean }[] = [
+  { name: "none", authTerminal: false, legacy: false },
+  { name: "auth.terminal", authTerminal: true, legacy: false },
+  { name: "legacy _meta", authTerminal: false, legacy: true },
+  { name: "both", authTerminal: true, legacy: true },
+];
+
+/** Output kept for a tab that attaches while a login runs. */
+const LOGIN_SCROLLBACK = 64 * 1024;
+
+export class AuthFlows {
+  private terminal?: LoginTerminal;
+  private last?: LoginEvent;
+  private scrollback = "";
+  private flowRunning = false;
+
+  constructor(private readonly host: AuthHost) {}
+
+  /** The login state for a tab that attaches now. */
+  state(): LoginEvent | undefined {
+    return this.last;
+  }
+
+  /**
+   * Run a terminal auth method of the current run's agent. Resolves with the exit code; on exit 0
+   * the agent is reconnected (a new process in the same home) and initialize + session/new retried.
+   */
+  async startLogin(methodId: string, convention: "spec" | "legacy", cols?: number, rows?: number): Promise<number | null> {
+    const run = this.host.current();
+    if (!run) throw new PlaygroundError("Start the agent and send initialize first.", "The login command comes from the agent's authMethods.");
+    if (this.terminal?.running) throw new PlaygroundError("A login is already running.", "Finish or cancel it first.");
+    const method = authMethods(run.ring.all()).find((m) => m.id === methodId);
+    if (!method) throw new PlaygroundError(`The agent did not advertise an auth method "${methodId}".`, "Send initialize and pick a method from its authMethods.");
+    const spawn = run.spawnSpec;
+    const commands = loginCommands(method, [spawn.file, ...spawn.args]);
+    const command = commands[convention];
+    if (!command) {
+      throw new PlaygroundError(
+        `Method "${methodId}" has no ${convention === "spec" ? "spec terminal (type: terminal)" : 'legacy _meta["terminal-auth"]'} command.`,
+        convention === "spec" ? "Try the legacy convention, or authenticate for an agent-type method." : "Try the spec convention.",
+      );
+    }
+    // The spec: method env overrides same-named variables of the agent's launch configuration.
+    const env = { ...spawn.env, ...command.env };
+    const attempt: LoginAttempt = { method: methodId, convention, argv: command.argv.map((a) => this.host.redactor().redact(a)), exitCode: null, startedAt: Date.now() };
+    this.scrollback = "";
+    return new Promise<number | null>((resolve, reject) => {
+      const terminal = new LoginTerminal({
+        argv: command.argv,
+        cwd: spawn.cwd,
+        env,
+        cols,
+        rows,
+        redact: this.host.redactor(),
+        onData: (data) => {
+          this.scrollback = (this.scrollback + data).slice(-LOGIN_SCROLLBACK);
+          this.host.emit({ type: "login_output", data });
+        },
+        onExit: (exitCode, signal) => {
+          attempt.exitCode = exitCode;
+          attempt.signal = signal;
+          attempt.endedAt = Date.now();
+          this.host.markDirty(run);
+          this.publish({ type: "login", state: "exited", runId: run.id, convention, argv: attempt.argv, exitCode, signal });
+          this.host.logger.info(`${run.id}: login (${convention}) exited ${signal ? `by ${signal}` : `with code ${exitCode}`}`);
+          if (exitCode === 0) {
+            this.reconnectAndRetry(run).then(
+              () => resolve(exitCode),
+              (error: unknown) => reject(error),
+            );
+          } else resolve(exitCode);
+        },
+      });
+      try {
+        terminal.start();
+      } catch (error) {
+        const e = error as PlaygroundError;
+        this.publish({ type: "login", state: "failed", runId: run.id, convention, argv: attempt.argv, message: e.message, hint: e.hint });
+        reject(error);
+        return;
+      }
+      this.terminal = terminal;
+      run.summary.loginAttempts.push(attempt);
+      this.host.markDirty(run);
+      this.host.emit({ type: "login_output", data: "", reset: true });
+      this.publish({ type: "login", state: "running", runId: run.id, convention, argv: attempt.argv });
+    });
+  }
+
+  input(data: string): void {
+    this.terminal?.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.terminal?.resize(cols, rows);
+  }
+
+  cancel(): void {
+    this.terminal?.cancel();
+  }
+
+  get loginScrollback(): string {
+    return this.scrollback;
+  }
+
+  private publish(event: LoginEvent): void {
+    this.last = event;
+    this.host.emit(event);
+  }
+
+  /** The spec's terminal flow: a new agent process in the same home, initialize, then retry. */
+  private async reconnectAndRetry(previous: Run): Promise<Frame | undefined> {
+    const init = lastInitializeParams(previous) ?? initializeParams(DEFAULT_CAPS);
+    const run = await this.host.startRun(previous.summary.agentId, previous.summary.cwd, previous.id);
+    const initAnswer = await run.requestAwait("initialize", init);
+    if (initAnswer.kind !== "response") return initAnswer;
+    return run.requestAwait("session/new", { cwd: run.summary.cwd, mcpServers: [] });
+  }
+
+  /**
+   * Probe: a fresh run, initialize, session/new — never authenticates, never runs a login, so it
+   * is safe on a real home. Auto: the same, then one remediation and one retry.
+   */
+  async flow(mode: FlowMode, agentId: string, cwd: string | undefined, caps: ClientCaps): Promise<void> {
+    if (this.flowRunning) throw new PlaygroundError("A flow is already running.", "Wait for it to finish.");
+    this.flowRunning = true;
+    const emit = (state: "running" | "done" | "failed", message: string): void => this.host.emit({ type: "flow", mode, state, message });
+    try {
+      emit("running", "starting a fresh agent process");
+      const run = await this.host.startRun(agentId, cwd);
+      if (!run.alive) {
+        emit("failed", run.summary.error ?? "the agent did not start");
+        return;
+      }
+      const init = await run.requestAwait("initialize", initializeParams(caps));
+      if (init.kind !== "response") {
+        emit("failed", `initialize failed: ${describeAnswer(init)}`);
+        return;
+      }
+      const session = await run.requestAwait("session/new", { cwd: run.summary.cwd, mcpServers: [] });
+      if (session.kind === "response") {
+        emit("done", "session created: no authentication needed");
+        return;
+      }
+      if (mode === "probe" || session.errorCode !== -32000) {
+        emit(session.errorCode === -32000 ? "done" : "failed", `session/new: ${describeAnswer(session)}`);
+        return;
+      }
+      await this.remediate(run, emit);
+    } catch (error) {
+      emit("failed", (error as Error).message);
+    } finally {
+      this.flowRunning = false;
+    }
+  }
+
+  private async remediate(run: Run, emit: (state: "running" | "done" | "failed", message: string) => void): Promise<void> {
+    const methods = authMethods(run.ring.all());
+    const agentMethod = methods.find((m) => m.class === "agent");
+    if (agentMethod) {
+      emit("running", `authenticate with "${agentMethod.id}"`);
+      const auth = await run.requestAwait("authenticate", { methodId: agentMethod.id });
+      if (auth.kind !== "response") {
+        emit("failed", `authenticate: ${describeAnswer(auth)}`);
+        return;
+      }
+      const retry = await run.requestAwait("session/new", { cwd: run.summary.cwd, mcpServers: [] });
+      emit(retry.kind === "response" ? "done" : "failed", `retry session/new: ${describeAnswer(retry)}`);
+      return;
+    }
+    const terminal = methods.find((m) => m.class === "terminal" || m.class === "legacy-terminal");
+    if (!terminal) {
+      emit("failed", "auth required, but the agent advertised no method the playground can run");
+      return;
+    }
+    const convention = terminal.class === "terminal" ? "spec" : "legacy";
+    emit("running", `terminal login "${terminal.id}" (${convention} convention); answer it in the terminal below`);
+    const code = await this.startLogin(terminal.id, convention);
+    if (code !== 0) {
+      emit("failed", `the login exited with code ${code}; nothing to retry`);
+      return;
+    }
+    const retried = this.host.current();
+    const answer = retried ? lastAnswer(retried, "session/new") : undefined;
+    emit(answer?.kind === "response" ? "done" : "failed", `after login, reconnect and retry session/new: ${answer ? describeAnswer(answer) : "no answer"}`);
+  }
+
+  /** initialize under each client-capability variant, each in a fresh throwaway process. */
+  async advertisementDiff(agentId: string, cwd: string | undefined): Promise<void> {
+    this.host.emit({ type: "adv_diff", agentId, variants: [], running: true });
+    const variants = await Promise.all(
+      ADVERTISEMENT_VARIANTS.map(async (v, n): Promise<AdvertisementVariant> => {
+        const caps: ClientCaps = { ...DEFAULT_CAPS, authTerminal: v.authTerminal, legacyTerminalAuth: v.legacy };
+        const clientCaps = clientCapabilities(caps);
+        const started = Date.now();
+        let scratch: { run: Run; cleanup: () => Promise<void> } | undefined;
+        try {
+          scratch = await this.host.scratchRun(agentId, cwd, n);
+          const answer = await scratch.run.requestAwait("initialize", initializeParams(caps), 30_000);
+          const result = parseResult(answer);
+          if (answer.kind !== "response" || !result) return { name: v.name, clientCapabilities: clientCaps, ok: false, error: describeAnswer(answer), ms: Date.now() - started };
+          return {
+            name: v.name,
+            clientCapabilities: clientCaps,
+            ok: true,
+            authMethods: Array.isArray(result.authMethods) ? result.authMethods : [],
+            agentCapabilities: result.agentCapabilities,
+            ms: Date.now() - started,
+          };
+        } catch (error) {
+          return { name: v.name, clientCapabilities: clientCaps, ok: false, error: (error as Error).message, ms: Date.now() - started };
+        } finally {
+          await scratch?.cleanup();
+        }
+      }),
+    );
+    this.host.emit({ type: "adv_diff", agentId, variants });
+  }
+}
+
+const DEFAULT_CAPS: ClientCaps = { fsRead: false, fsWrite: false, terminal: false, authTerminal: true, legacyTerminalAuth: true };
+
+function parseResult(frame: Frame): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(frame.raw) as { result?: Record<string, unknown> };
+    return value.result;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeAnswer(frame: Frame): string {
+  if (frame.kind === "response") return "ok";
+  if (frame.kind === "error") return `${frame.errorCode} ${frame.errorMessage ?? ""}`.trim();
+  return frame.note ?? frame.kind;
+}
+
+function lastAnswer(run: Run, method: string): Frame | undefined {
+  const frames = run.ring.all();
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i];
+    if (f.dir === "in" && f.method === method && (f.kind === "response" || f.kind === "error")) return f;
+  }
+  return undefined;
+}
+
+/** Re-initialize with the same capabilities the user chose for the run that logged in. */
+function lastInitializeParams(run: Run): unknown {
+  const frames = run.ring.all();
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const f = frames[i];
+    if (f.dir === "out" && f.kind === "request" && f.method === "initialize") {
+      try {
+        return (JSON.parse(f.raw) as { params?: unknown }).params;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,399 @@
+/**
+ * The client half of ACP that the relay serves for an agent: permission requests under a per-run
+ * policy, fs/read_text_file and fs/write_text_file confined to each session's directories, and
+ * terminal/* backed by real processes. It learns what it may serve by watching the conversation
+ * (the capabilities the client advertised in `initialize`, the cwd of every session), so the user
+ * decides from the browser and the relay enforces it. Every refusal is a JSON-RPC error with data
+ * that says why, because "the agent got -32603" explains nothing.
+ */
+import type { Stats } from "node:fs";
+import { lstat, mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { idKey } from "../lib/jsonrpc";
+import type { Direction, FrameKind, PermissionPolicy } from "../lib/wire";
+import { TerminalManager, type TerminalEvents, type TerminalManagerOptions } from "./client-terminals";
+import { ClientMethodError } from "./errors";
+import type { ClientMethodOutcome } from "./run";
+
+export type { PermissionPolicy } from "../lib/wire";
+
+export interface ClientMethodEvents extends TerminalEvents {
+  /** A write the agent made, with the previous text (null: the file is new) for a diff. */
+  fsWrite(e: { sessionId: string; path: string; oldText: string | null; newText: string }): void;
+}
+
+export interface ClientMethodServerOptions {
+  redact: (text: string) => string;
+  events: ClientMethodEvents;
+  /** Limits of the terminal manager (tests shrink them). */
+  terminals?: Omit<TerminalManagerOptions, "redact" | "events">;
+}
+
+/** What the client said it supports in `initialize`; anything not advertised is not served. */
+export interface AdvertisedCapabilities {
+  readTextFile: boolean;
+  writeTextFile: boolean;
+  terminal: boolean;
+}
+
+interface SessionRoots {
+  cwd: string;
+  additionalDirectories: string[];
+}
+
+/** Files larger than this are refused: the answer is one JSON-RPC line the relay must hold. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+
+const SESSION_OPENERS = new Set(["session/new", "session/load", "session/resume", "session/fork"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** -32602 with data saying what was wrong: `{path, reason}` for paths, `{field, reason}` otherwise. */
+function invalid(field: string, reason: string, extra: Record<string, unknown> = {}): ClientMethodError {
+  const data = field === "path" ? { ...extra, reason } : { field, reason, ...extra };
+  return new ClientMethodError(-32602, `Invalid params: ${reason}`, data);
+}
+
+function requireString(params: Record<string, unknown>, key: string): string {
+  const value = params[key];
+  if (typeof value !== "string" || value.length === 0) throw invalid(key, `"${key}" must be a non-empty string`);
+  return value;
+}
+
+/** An optional non-negative integer; ACP allows null for "absent". */
+function optionalCount(params: Record<string, unknown>, key: string, min: number): number | undefined {
+  const value = params[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) throw invalid(key, `"${key}" must be an integer ≥ ${min}`);
+  return value;
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export class ClientMethodServer {
+  private capabilities: AdvertisedCapabilities = { readTextFile: false, writeTextFile: false, terminal: false };
+  private readonly sessions = new Map<string, SessionRoots>();
+  /** Outgoing session/new|fork requests by id key, until their response names the session. */
+  private readonly opening = new Map<string, SessionRoots>();
+  private policy: PermissionPolicy = "ask";
+  private readonly terminals: TerminalManager;
+
+  constructor(private readonly opts: ClientMethodServerOptions) {
+    this.terminals = new TerminalManager({ ...opts.terminals, redact: opts.redact, events: opts.events });
+  }
+
+  get permissionPolicy(): PermissionPolicy {
+    return this.policy;
+  }
+
+  setPermissionPolicy(policy: PermissionPolicy): void {
+    this.policy = policy;
+  }
+
+  /** What the client advertised, as last seen; for the UI and tests. */
+  get advertised(): Readonly<AdvertisedCapabilities> {
+    return { ...this.capabilities };
+  }
+
+  /** The session ids whose directories are known, with those directories. */
+  get knownSessions(): ReadonlyMap<string, Readonly<SessionRoots>> {
+    return this.sessions;
+  }
+
+  /** Terminals currently held for the agent. */
+  get terminalCount(): number {
+    return this.terminals.size;
+  }
+
+  /** Learn capabilities and session directories from the recorded traffic. */
+  observe(dir: Direction, kind: FrameKind, value: unknown): void {
+    if (!isRecord(value)) return;
+    if (dir === "out" && kind === "request" && typeof value.method === "string") {
+      const params = isRecord(value.params) ? value.params : {};
+      if (value.method === "initialize") {
+        const caps = isRecord(params.clientCapabilities) ? params.clientCapabilities : {};
+        const fs = isRecord(caps.fs) ? caps.fs : {};
+        this.capabilities = { readTextFile: fs.readTextFile === true, writeTextFile: fs.writeTextFile === true, terminal: caps.terminal === true };
+        return;
+      }
+      if (SESSION_OPENERS.has(value.method) && typeof params.cwd === "string") {
+        const roots: SessionRoots = {
+          cwd: params.cwd,
+          additionalDirectories: Array.isArray(params.additionalDirectories) ? params.additionalDirectories.filter((d): d is string => typeof d === "string") : [],
+        };
+        // load/resume name the session already, and an agent may read files while replaying;
+        // new/fork learn their id from the response.
+        if ((value.method === "session/load" || value.method === "session/resume") && typeof params.sessionId === "string") this.sessions.set(params.sessionId, roots);
+        else {
+          const key = idKey(value.id);
+          if (key !== undefined) this.opening.set(key, roots);
+        }
+      }
+      return;
+    }
+    if (dir === "in" && (kind === "response" || kind === "error")) {
+      const key = idKey(value.id);
+      const roots = key === undefined ? undefined : this.opening.get(key);
+      if (!roots || key === undefined) return;
+      this.opening.delete(key);
+      const sessionId = isRecord(value.result) ? value.result.sessionId : undefined;
+      if (kind === "response" && typeof sessionId === "string") this.sessions.set(sessionId, roots);
+    }
+  }
+
+  /** Answer one agent→client request; `{pending:true}` leaves it to the user. */
+  serve(method: string, params: unknown, _id: string): ClientMethodOutcome | Promise<ClientMethodOutcome> {
+    try {
+      const p = isRecord(params) ? params : {};
+      switch (method) {
+        case "session/request_permission":
+          return this.permission(p);
+        case "fs/read_text_file":
+          this.gate(method, this.capabilities.readTextFile, "fs.readTextFile");
+          return settle(this.readTextFile(p));
+        case "fs/write_text_file":
+          this.gate(method, this.capabilities.writeTextFile, "fs.writeTextFile");
+          return settle(this.writeTextFile(p));
+        case "terminal/create":
+          this.gate(method, this.capabilities.terminal, "terminal");
+          return settle(this.createTerminal(p));
+        case "terminal/output":
+        case "terminal/wait_for_exit":
+        case "terminal/kill":
+        case "terminal/release":
+          this.gate(method, this.capabilities.terminal, "terminal");
+          return this.terminalCall(method, p);
+        default:
+          return {
+            error: {
+              code: -32601,
+              message: "Method not found",
+              data: { method, note: "ACP Playground does not serve this client method; the relay answered automatically." },
+            },
+          };
+      }
+    } catch (error) {
+      return toOutcome(error);
+    }
+  }
+
+  /** The run ended: kill every terminal. */
+  dispose(): void {
+    this.terminals.dispose();
+  }
+
+  private gate(method: string, advertised: boolean, capability: string): void {
+    if (advertised) return;
+    throw new ClientMethodError(-32601, "Method not found", {
+      method,
+      note: `The client did not advertise clientCapabilities.${capability} in initialize, so the relay does not serve ${method}. Enable it in the client capabilities and restart the agent.`,
+    });
+  }
+
+  private permission(p: Record<string, unknown>): ClientMethodOutcome {
+    if (this.policy === "ask") return { pending: true };
+    const options = Array.isArray(p.options) ? p.options.filter(isRecord) : [];
+    const prefix = this.policy === "allow" ? "allow" : "reject";
+    const matching = options.filter((o) => typeof o.kind === "string" && o.kind.startsWith(prefix) && typeof o.optionId === "string");
+    // "once" first: a standing policy should not make the agent remember a blanket answer.
+    const chosen = matching.find((o) => o.kind === `${prefix}_once`) ?? matching[0];
+    if (!chosen) return { pending: true };
+    return { result: { outcome: { outcome: "selected", optionId: chosen.optionId } } };
+  }
+
+  private session(sessionId: string): SessionRoots {
+    const roots = this.sessions.get(sessionId);
+    if (!roots) {
+      throw new ClientMethodError(-32002, `Resource not found: unknown session "${sessionId}"`, {
+        sessionId,
+        note: "The relay knows the sessions opened in this run by session/new, session/load or session/resume.",
+      });
+    }
+    return roots;
+  }
+
+  /** The real paths of the session's directories that exist. */
+  private async realRoots(roots: SessionRoots): Promise<string[]> {
+    const real: string[] = [];
+    for (const dir of [roots.cwd, ...roots.additionalDirectories]) {
+      if (!path.isAbsolute(dir)) continue;
+      try {
+        real.push(await realpath(dir));
+      } catch {
+        /* a directory that does not exist confines nothing */
+      }
+    }
+    return real;
+  }
+
+  /**
+   * Resolve `requested` to a real path inside the session's directories. For a path that does not
+   * exist yet (a write), the nearest existing ancestor is resolved and the rest appended, so a
+   * symlinked directory cannot smuggle a new file outside either.
+   */
+  private async confine(sessionId: string, requested: string, mode: "read" | "write" | "directory"): Promise<string> {
+    const roots = this.session(sessionId);
+    const refuse = (reason: string): ClientMethodError => invalid("path", reason, { path: requested, sessionId });
+    if (!path.isAbsolute(requested)) throw refuse("the path must be absolute");
+    if (requested.includes("\0")) throw refuse("the path contains a NUL byte");
+    const lexical = path.resolve(requested);
+    const realRoots = await this.realRoots(roots);
+    // Real roots too: an agent may send canonical paths under a cwd that was given via a symlink.
+    const lexicalRoots = [roots.cwd, ...roots.additionalDirectories].filter((d) => path.isAbsolute(d)).map((d) => path.resolve(d));
+    if (![...lexicalRoots, ...realRoots].some((root) => isInside(root, lexical))) {
+      throw refuse(
+        requested.split(/[\\/]/).includes("..")
+          ? "'..' leads outside the session's cwd and additionalDirectories"
+          : "the path is outside the session's cwd and additionalDirectories",
+      );
+    }
+    const real = await this.realTarget(requested, mode);
+    if (!realRoots.some((root) => isInside(root, real))) {
+      throw invalid("path", "a symlink leads outside the session's cwd and additionalDirectories", { path: requested, sessionId, resolved: real });
+    }
+    return real;
+  }
+
+  private async realTarget(requested: string, mode: "read" | "write" | "directory"): Promise<string> {
+    const notFound = (): ClientMethodError =>
+      new ClientMethodError(-32002, `Resource not found: ${requested}`, { path: requested, uri: `file://${encodeURI(requested)}` });
+    if (mode !== "write") {
+      try {
+        return await realpath(requested);
+      } catch (error) {
+        if (errnoCode(error) === "ENOENT" || errnoCode(error) === "ENOTDIR") throw notFound();
+        throw error;
+      }
+    }
+    // A dangling symlink would be followed by the write, to wherever it points: refuse it.
+    let link: Stats | undefined;
+    try {
+      link = await lstat(requested);
+    } catch (error) {
+      if (errnoCode(error) !== "ENOENT" && errnoCode(error) !== "ENOTDIR") throw error;
+    }
+    if (link) {
+      try {
+        return await realpath(requested);
+      } catch {
+        throw invalid("path", "the path is a dangling symlink", { path: requested });
+      }
+    }
+    const missing: string[] = [];
+    let dir = path.resolve(requested);
+    for (;;) {
+      missing.unshift(path.basename(dir));
+      const parent = path.dirname(dir);
+      if (parent === dir) throw notFound();
+      dir = parent;
+      try {
+        return path.join(await realpath(dir), ...missing);
+      } catch (error) {
+        if (errnoCode(error) !== "ENOENT" && errnoCode(error) !== "ENOTDIR") throw error;
+      }
+    }
+  }
+
+  private async readTextFile(p: Record<string, unknown>): Promise<ClientMethodOutcome> {
+    const sessionId = requireString(p, "sessionId");
+    const requested = requireString(p, "path");
+    const line = optionalCount(p, "line", 1);
+    const limit = optionalCount(p, "limit", 0);
+    const real = await this.confine(sessionId, requested, "read");
+    const info = await stat(real);
+    if (info.isDirectory()) throw invalid("path", "the path is a directory, not a file", { path: requested });
+    if (info.size > MAX_READ_BYTES) throw invalid("path", `the file is larger than ${MAX_READ_BYTES} bytes`, { path: requested, size: info.size });
+    let content = await readFile(real, "utf8");
+    if (line !== undefined || limit !== undefined) {
+      // Lines keep their terminators, so a slice of the file is byte-for-byte what is in it.
+      const lines = content.split(/(?<=\n)/);
+      const from = (line ?? 1) - 1;
+      content = lines.slice(from, limit === undefined ? undefined : from + limit).join("");
+    }
+    return { result: { content } };
+  }
+
+  private async writeTextFile(p: Record<string, unknown>): Promise<ClientMethodOutcome> {
+    const sessionId = requireString(p, "sessionId");
+    const requested = requireString(p, "path");
+    if (typeof p.content !== "string") throw invalid("content", '"content" must be a string');
+    const content = p.content;
+    const real = await this.confine(sessionId, requested, "write");
+    let oldText: string | null = null;
+    try {
+      const info = await stat(real);
+      if (info.isDirectory()) throw invalid("path", "the path is a directory, not a file", { path: requested });
+      oldText = await readFile(real, "utf8");
+    } catch (error) {
+      if (error instanceof ClientMethodError) throw error;
+      if (errnoCode(error) !== "ENOENT") throw error;
+    }
+    // Missing parents are inside the confined tree (they resolved under a root), so create them.
+    await mkdir(path.dirname(real), { recursive: true });
+    await writeFile(real, content, "utf8");
+    const redact = this.opts.redact;
+    this.opts.events.fsWrite({ sessionId, path: requested, oldText: oldText === null ? null : redact(oldText), newText: redact(content) });
+    return { result: {} };
+  }
+
+  private async createTerminal(p: Record<string, unknown>): Promise<ClientMethodOutcome> {
+    const sessionId = requireString(p, "sessionId");
+    const command = requireString(p, "command");
+    const roots = this.session(sessionId);
+    const args = p.args === undefined || p.args === null ? [] : p.args;
+    if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw invalid("args", '"args" must be an array of strings');
+    const env: Record<string, string> = {};
+    if (p.env !== undefined && p.env !== null) {
+      if (!Array.isArray(p.env)) throw invalid("env", '"env" must be an array of {name, value}');
+      for (const pair of p.env) {
+        if (!isRecord(pair) || typeof pair.name !== "string" || pair.name.length === 0 || pair.name.includes("=") || typeof pair.value !== "string") {
+          throw invalid("env", '"env" must be an array of {name, value} strings');
+        }
+        env[pair.name] = pair.value;
+      }
+    }
+    const outputByteLimit = optionalCount(p, "outputByteLimit", 0);
+    const requestedCwd = typeof p.cwd === "string" && p.cwd.length > 0 ? p.cwd : roots.cwd;
+    const cwd = await this.confine(sessionId, requestedCwd, "directory");
+    if (!(await stat(cwd)).isDirectory()) throw invalid("path", "cwd is not a directory", { path: requestedCwd });
+    const terminalId = await this.terminals.create({ sessionId, command, args: args as string[], env, cwd, outputByteLimit });
+    return { result: { terminalId } };
+  }
+
+  private terminalCall(method: string, p: Record<string, unknown>): ClientMethodOutcome | Promise<ClientMethodOutcome> {
+    const sessionId = requireString(p, "sessionId");
+    const terminalId = requireString(p, "terminalId");
+    switch (method) {
+      case "terminal/output":
+        return { result: this.terminals.output(terminalId, sessionId) };
+      case "terminal/wait_for_exit":
+        return settle(this.terminals.waitForExit(terminalId, sessionId).then((status) => ({ result: status })));
+      case "terminal/kill":
+        this.terminals.kill(terminalId, sessionId);
+        return { result: {} };
+      default:
+        this.terminals.release(terminalId, sessionId);
+        return { result: {} };
+    }
+  }
+}
+
+/** A handler's promise as an outcome that never rejects: the relay always answers. */
+function settle(work: Promise<ClientMethodOutcome>): Promise<ClientMethodOutcome> {
+  return work.catch((error: unknown) => toOutcome(error));
+}
+
+function toOutcome(error: unknown): ClientMethodOutcome {
+  if (error instanceof ClientMethodError) return { error: { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) } };
+  const code = errnoCode(error);
+  return { error: { code: -32603, message: `Internal error: ${(error as Error).message}`, ...(code ? { data: { code } } : {}) } };
+}
