@@ -3,7 +3,7 @@
  * diagnosis naming #1330, Probe's promise never to authenticate or log in, the terminal login in
  * the browser terminal (offline it fails and changes no credentials), and the advertisement diff.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "./fixtures";
 
@@ -77,10 +77,12 @@ test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits
   await expect(page.getByTestId("login-state")).toContainText(`with code ${code}`);
   await expect(page.getByTestId("login-output")).toContainText("Login failed");
   await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "failed");
-  // The profile is untouched and no run home gained a token.
+  // The profile is untouched and the run's home (where the login ran) gained no token.
   expect(readFileSync(profileFile, "utf8")).toBe(before);
-  const runsDir = path.join(server.dataDir, "runs");
-  for (const run of readdirSync(runsDir)) expect(existsSync(path.join(runsDir, run, "home", "credentials", "kimi-code.json"))).toBe(false);
+  const runId = await page.getByTestId("run-item").first().getAttribute("data-run-id");
+  const home = path.join(server.dataDir, "runs", runId ?? "missing", "home");
+  expect(existsSync(home)).toBe(true);
+  expect(existsSync(path.join(home, "credentials", "kimi-code.json"))).toBe(false);
 });
 
 test("the advertisement diff renders four variants for Kimi", async ({ pg, page }) => {

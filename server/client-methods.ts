@@ -50,10 +50,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** -32602 with data saying what was wrong: `{path, reason}` for paths, `{field, reason}` otherwise. */
-function invalid(field: string, reason: string, extra: Record<string, unknown> = {}): ClientMethodError {
-  const data = field === "path" ? { ...extra, reason } : { field, reason, ...extra };
-  return new ClientMethodError(-32602, `Invalid params: ${reason}`, data);
+/** -32602 for a malformed parameter: data `{field, reason}`. */
+function invalid(field: string, reason: string): ClientMethodError {
+  return new ClientMethodError(-32602, `Invalid params: ${reason}`, { field, reason });
+}
+
+/** -32602 for a path the relay will not touch: data `{path, reason, …}`. */
+function refusePath(requested: string, reason: string, extra: Record<string, unknown> = {}): ClientMethodError {
+  return new ClientMethodError(-32602, `Invalid params: ${reason}`, { path: requested, reason, ...extra });
 }
 
 function requireString(params: Record<string, unknown>, key: string): string {
@@ -242,7 +246,7 @@ export class ClientMethodServer {
    */
   private async confine(sessionId: string, requested: string, mode: "read" | "write" | "directory"): Promise<string> {
     const roots = this.session(sessionId);
-    const refuse = (reason: string): ClientMethodError => invalid("path", reason, { path: requested, sessionId });
+    const refuse = (reason: string): ClientMethodError => refusePath(requested, reason, { sessionId });
     if (!path.isAbsolute(requested)) throw refuse("the path must be absolute");
     if (requested.includes("\0")) throw refuse("the path contains a NUL byte");
     const lexical = path.resolve(requested);
@@ -258,7 +262,7 @@ export class ClientMethodServer {
     }
     const real = await this.realTarget(requested, mode);
     if (!realRoots.some((root) => isInside(root, real))) {
-      throw invalid("path", "a symlink leads outside the session's cwd and additionalDirectories", { path: requested, sessionId, resolved: real });
+      throw refusePath(requested, "a symlink leads outside the session's cwd and additionalDirectories", { sessionId, resolved: real });
     }
     return real;
   }
@@ -285,7 +289,7 @@ export class ClientMethodServer {
       try {
         return await realpath(requested);
       } catch {
-        throw invalid("path", "the path is a dangling symlink", { path: requested });
+        throw refusePath(requested, "the path is a dangling symlink");
       }
     }
     const missing: string[] = [];
@@ -310,8 +314,8 @@ export class ClientMethodServer {
     const limit = optionalCount(p, "limit", 0);
     const real = await this.confine(sessionId, requested, "read");
     const info = await stat(real);
-    if (info.isDirectory()) throw invalid("path", "the path is a directory, not a file", { path: requested });
-    if (info.size > MAX_READ_BYTES) throw invalid("path", `the file is larger than ${MAX_READ_BYTES} bytes`, { path: requested, size: info.size });
+    if (info.isDirectory()) throw refusePath(requested, "the path is a directory, not a file");
+    if (info.size > MAX_READ_BYTES) throw refusePath(requested, `the file is larger than ${MAX_READ_BYTES} bytes`, { size: info.size });
     let content = await readFile(real, "utf8");
     if (line !== undefined || limit !== undefined) {
       // Lines keep their terminators, so a slice of the file is byte-for-byte what is in it.
@@ -331,7 +335,7 @@ export class ClientMethodServer {
     let oldText: string | null = null;
     try {
       const info = await stat(real);
-      if (info.isDirectory()) throw invalid("path", "the path is a directory, not a file", { path: requested });
+      if (info.isDirectory()) throw refusePath(requested, "the path is a directory, not a file");
       oldText = await readFile(real, "utf8");
     } catch (error) {
       if (error instanceof ClientMethodError) throw error;
@@ -364,7 +368,7 @@ export class ClientMethodServer {
     const outputByteLimit = optionalCount(p, "outputByteLimit", 0);
     const requestedCwd = typeof p.cwd === "string" && p.cwd.length > 0 ? p.cwd : roots.cwd;
     const cwd = await this.confine(sessionId, requestedCwd, "directory");
-    if (!(await stat(cwd)).isDirectory()) throw invalid("path", "cwd is not a directory", { path: requestedCwd });
+    if (!(await stat(cwd)).isDirectory()) throw refusePath(requestedCwd, "cwd is not a directory");
     const terminalId = await this.terminals.create({ sessionId, command, args: args as string[], env, cwd, outputByteLimit });
     return { result: { terminalId } };
   }

@@ -8,8 +8,11 @@
  * Choosing a scenario, most specific first:
  *  1. a `[scenario:NAME]` marker in the prompt (per prompt);
  *  2. the model id `offline-model:NAME` (per profile: it is the profile's "model" field, which
- *     materialize writes into Kimi's config.toml, and Kimi sends it back verbatim as `model`);
+ *     materialize writes into Kimi's config.toml as alias `offline/offline-model:NAME`; Kimi
+ *     2.1.0 accepts the colon and sends the id back verbatim as `model` — checked with the real
+ *     agent, so no extra profile field or per-scenario base URL is needed);
  *  3. otherwise `plain`.
+ * Scenarios: plain, shell, shell-missing, read, write, slow, refusal (see SCENARIOS).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,0 +1,346 @@
+/**
+ * Relay benchmarks that need no browser: throughput and added latency, each measured side by side
+ * against the same fixture agent read directly over stdio in this process, and the server's RSS
+ * under a 1,000,000-frame flood while its only client has stopped reading. The relay path is the
+ * real one: `tsx server.ts`, agents.json, a `ws` client with the token, commands from lib/wire.ts.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { Socket } from "node:net";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import type { Frame } from "../lib/wire";
+import { NODE22, processAlive, type PlaygroundServer, ROOT, rssBytes, serverNodePid, sleep, startRun, waitUntil, WaitTimeoutError, WsClient } from "../test/fixtures/server";
+import { MB, mean, median, percentile, round } from "./stats";
+
+/** An agent spawned directly by the bench, the baseline the relay is compared with. */
+class DirectAgent {
+  readonly child: ChildProcessWithoutNullStreams;
+  private handler: (chunk: Buffer) => void = () => undefined;
+
+  constructor(script: string) {
+    this.child = spawn(NODE22, [path.join(ROOT, "test", "fixtures", script)], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.on("data", (chunk: Buffer) => this.handler(chunk));
+    this.child.stderr.resume();
+  }
+
+  onData(handler: (chunk: Buffer) => void): void {
+    this.handler = handler;
+  }
+
+  write(line: string): void {
+    this.child.stdin.write(`${line}\n`);
+  }
+
+  /** Round-trip one request, so the process is up and its code paths are warm before timing. */
+  async ready(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.onData(() => resolve());
+      this.write(JSON.stringify({ jsonrpc: "2.0", id: "ready", method: "ping" }));
+    });
+  }
+
+  stop(): Promise<void> {
+    const gone = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.stdin.end();
+    this.child.kill("SIGTERM");
+    return gone;
+  }
+}
+
+export interface FloodMeasurement {
+  frames: number;
+  ms: number;
+  framesPerSec: number;
+  mbPerSec: number;
+  /** Relay only: frames the ring dropped before this client read them. */
+  dropped?: number;
+}
+
+function measurement(frames: number, size: number, ms: number, dropped?: number): FloodMeasurement {
+  return { frames, ms: round(ms), framesPerSec: round((frames / ms) * 1000, 0), mbPerSec: round(((frames * size) / MB / ms) * 1000, 1), dropped };
+}
+
+function floodRequest(id: string, count: number, size: number, exit = false): string {
+  return JSON.stringify({ jsonrpc: "2.0", id, method: "_bench/flood", params: { count, size, exit } });
+}
+
+/**
+ * Read the flood straight from the child's stdout. `parse` also splits lines and JSON.parses each
+ * one: not the requested baseline (which only counts lines) but the floor of any JSON-RPC client.
+ */
+async function directFlood(count: number, size: number, parse: boolean): Promise<FloodMeasurement> {
+  const agent = new DirectAgent("flood-agent.mjs");
+  await agent.ready();
+  let lines = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  const t0 = performance.now();
+  const t1 = await new Promise<number>((resolve) => {
+    agent.onData((chunk) => {
+      if (parse) {
+        const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+        let start = 0;
+        let nl: number;
+        while ((nl = buf.indexOf(0x0a, start)) !== -1) {
+          JSON.parse(buf.toString("utf8", start, nl));
+          lines++;
+          start = nl + 1;
+        }
+        carry = buf.subarray(start);
+      } else {
+        let at = -1;
+        while ((at = chunk.indexOf(0x0a, at + 1)) !== -1) lines++;
+      }
+      // count notifications plus the final response: the flood is over.
+      if (lines >= count + 1) resolve(performance.now());
+    });
+    agent.write(floodRequest("direct", count, size));
+  });
+  await agent.stop();
+  return measurement(count, size, t1 - t0);
+}
+
+let floodSeq = 0;
+
+/** The same flood through the relay: count notification frames until the agent's answer arrives. */
+async function relayFlood(client: WsClient, runId: string, count: number, size: number): Promise<FloodMeasurement> {
+  const id = `flood-${++floodSeq}`;
+  let frames = 0;
+  let dropped = 0;
+  let off: () => void = () => undefined;
+  const t0 = performance.now();
+  const t1 = await new Promise<number>((resolve) => {
+    off = client.on((event) => {
+      if (event.type !== "frames" || event.runId !== runId) return;
+      dropped += event.dropped ?? 0;
+      for (const f of event.frames) {
+        if (f.kind === "notification") frames++;
+        else if (f.kind === "response" && f.id === `s:${id}`) resolve(performance.now());
+      }
+    });
+    client.send({ type: "send_raw", text: floodRequest(id, count, size) });
+  });
+  off();
+  return measurement(frames, size, t1 - t0, dropped);
+}
+
+export interface ThroughputRow {
+  size: number;
+  count: number;
+  direct: FloodMeasurement;
+  directParse: FloodMeasurement;
+  relay: FloodMeasurement;
+  /** relay frames/s ÷ direct (count lines) frames/s. */
+  ratio: number;
+  ratioVsParse: number;
+}
+
+const best = (a: FloodMeasurement, b: FloodMeasurement): FloodMeasurement => (a.framesPerSec >= b.framesPerSec ? a : b);
+
+/** Throughput per frame size; each path runs twice, interleaved, and keeps its better run. */
+export async function throughput(server: PlaygroundServer, agentId: string, plan: { size: number; count: number }[]): Promise<ThroughputRow[]> {
+  const client = await WsClient.connect(server, { keep: false });
+  // startRun needs kept events to find the run; the counting client keeps none, so a short-lived one starts it.
+  const starter = await WsClient.connect(server);
+  const { runId } = await startRun(starter, agentId);
+  await starter.close();
+  // Warm both paths (JIT, socket buffers) with a small flood that is not reported.
+  await relayFlood(client, runId, 20_000, 200);
+  await directFlood(20_000, 200, false);
+  const rows: ThroughputRow[] = [];
+  for (const { size, count } of plan) {
+    let direct = await directFlood(count, size, false);
+    let relay = await relayFlood(client, runId, count, size);
+    direct = best(direct, await directFlood(count, size, false));
+    relay = best(relay, await relayFlood(client, runId, count, size));
+    const directParse = await directFlood(count, size, true);
+    rows.push({ size, count, direct, directParse, relay, ratio: round(relay.framesPerSec / direct.framesPerSec), ratioVsParse: round(relay.framesPerSec / directParse.framesPerSec) });
+  }
+  await client.close();
+  return rows;
+}
+
+// ── latency ───────────────────────────────────────────────────────────────
+
+export interface LatencyStats {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+function latencyStats(samples: number[]): LatencyStats {
+  return { n: samples.length, p50: round(median(samples)), p99: round(percentile(samples, 99)), mean: round(mean(samples)), max: round(Math.max(...samples)) };
+}
+
+export interface LatencyResult {
+  direct: LatencyStats;
+  relay: LatencyStats;
+  /** What the relay itself measured between writing the request and reading the answer. */
+  relayReported: LatencyStats;
+  addedP50: number;
+  addedP99: number;
+}
+
+async function directLatency(iterations: number, warmup: number): Promise<number[]> {
+  const agent = new DirectAgent("echo-agent.mjs");
+  await agent.ready();
+  const samples: number[] = [];
+  let resolveLine: () => void = () => undefined;
+  let carry = "";
+  agent.onData((chunk) => {
+    carry += chunk.toString("utf8");
+    if (carry.includes("\n")) {
+      carry = carry.slice(carry.lastIndexOf("\n") + 1);
+      resolveLine();
+    }
+  });
+  for (let i = 0; i < warmup + iterations; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      resolveLine = resolve;
+      agent.write(JSON.stringify({ jsonrpc: "2.0", id: `d-${i}`, method: "bench/echo", params: { i } }));
+    });
+    if (i >= warmup) samples.push(performance.now() - t0);
+  }
+  await agent.stop();
+  return samples;
+}
+
+async function relayLatency(server: PlaygroundServer, agentId: string, iterations: number, warmup: number): Promise<{ samples: number[]; reported: number[] }> {
+  const client = await WsClient.connect(server);
+  const { runId } = await startRun(client, agentId);
+  const samples: number[] = [];
+  const reported: number[] = [];
+  let waiting: { key: string; resolve: (f: Frame) => void } | undefined;
+  client.on((event) => {
+    if (event.type !== "frames" || event.runId !== runId || !waiting) return;
+    for (const f of event.frames) {
+      if (f.kind === "response" && f.id === waiting.key) {
+        const w = waiting;
+        waiting = undefined;
+        w.resolve(f);
+        return;
+      }
+    }
+  });
+  for (let i = 0; i < warmup + iterations; i++) {
+    const id = `r-${i}`;
+    const t0 = performance.now();
+    const answer = await new Promise<Frame>((resolve) => {
+      waiting = { key: `s:${id}`, resolve };
+      client.send({ type: "send_raw", text: JSON.stringify({ jsonrpc: "2.0", id, method: "bench/echo", params: { i } }) });
+    });
+    const elapsed = performance.now() - t0;
+    if (i >= warmup) {
+      samples.push(elapsed);
+      if (answer.latencyMs !== undefined) reported.push(answer.latencyMs);
+    }
+    // The client keeps every event; drop them now and then so a long run stays small.
+    if (client.events.length > 10_000) client.events.length = 0;
+  }
+  await client.close();
+  return { samples, reported };
+}
+
+export async function latency(server: PlaygroundServer, agentId: string, iterations: number, warmup: number): Promise<LatencyResult> {
+  const direct = latencyStats(await directLatency(iterations, warmup));
+  const relayRun = await relayLatency(server, agentId, iterations, warmup);
+  const relay = latencyStats(relayRun.samples);
+  return { direct, relay, relayReported: latencyStats(relayRun.reported), addedP50: round(relay.p50 - direct.p50), addedP99: round(relay.p99 - direct.p99) };
+}
+
+// ── memory ────────────────────────────────────────────────────────────────
+
+export interface MemoryResult {
+  frames: number;
+  frameBytes: number;
+  floodMs: number;
+  baselineMB: number;
+  peakMB: number;
+  /** Highest RSS in the first and second half of the flood: flat means the second is not higher. */
+  firstHalfPeakMB: number;
+  secondHalfPeakMB: number;
+  afterResumeMB: number;
+  /** RSS samples, MB, one per `sampleMs`, taken while the client was paused. */
+  samplesMB: number[];
+  sampleMs: number;
+  /** After the client resumed reading: what it got, and what the ring had dropped. */
+  receivedAfterResume: number;
+  droppedReported: number;
+  gotFinalAnswer: boolean;
+  bounded: boolean;
+}
+
+/** `ws` keeps its socket private; pausing it is how a client that never reads is simulated. */
+function socketOf(client: WsClient): Socket {
+  return (client.ws as unknown as { _socket: Socket })._socket;
+}
+
+export async function memoryUnderFlood(server: PlaygroundServer, agentId: string, frames: number, size: number): Promise<MemoryResult> {
+  const pid = serverNodePid(server);
+  const client = await WsClient.connect(server);
+  const { runId, pid: agentPid } = await startRun(client, agentId);
+  await sleep(300);
+  const sampleMs = 100;
+  const baseline = rssBytes(pid) ?? 0;
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    const rss = rssBytes(pid);
+    if (rss !== undefined) samples.push(rss);
+  }, sampleMs);
+
+  // From here on the client reads nothing: the server must not buffer the flood for it.
+  client.events.length = 0;
+  socketOf(client).pause();
+  const t0 = performance.now();
+  client.send({ type: "send_raw", text: floodRequest("mem-flood", frames, size, true) });
+  // The agent exits after writing its answer; its stdout is then drained by the relay.
+  await waitUntil("the flood agent to finish", () => !processAlive(agentPid), 120_000, 20);
+  const floodMs = performance.now() - t0;
+  await sleep(500);
+  clearInterval(timer);
+
+  let received = 0;
+  let dropped = 0;
+  let gotFinalAnswer = false;
+  const finished = new Promise<void>((resolve) => {
+    client.on((event) => {
+      if (event.type !== "frames" || event.runId !== runId) return;
+      received += event.frames.length;
+      dropped += event.dropped ?? 0;
+      if (event.frames.some((f) => f.kind === "response" && f.id === "s:mem-flood")) gotFinalAnswer = true;
+      if (event.frames.some((f) => f.kind === "lifecycle" && f.lifecycle?.event === "exited")) resolve();
+    });
+  });
+  socketOf(client).resume();
+  await Promise.race([finished, sleep(30_000).then(() => Promise.reject(new WaitTimeoutError("the exited frame after resuming", 30_000)))]);
+  const afterResume = rssBytes(pid) ?? 0;
+  await client.close();
+
+  const half = Math.floor(samples.length / 2);
+  const toMB = (b: number): number => round(b / MB, 1);
+  const firstHalfPeak = Math.max(baseline, ...samples.slice(0, half));
+  const secondHalfPeak = Math.max(...samples.slice(half));
+  const peak = Math.max(baseline, ...samples);
+  // Flat: the second half of the flood (ring long full) does not grow past the first half by more
+  // than noise (GC timing), and the whole peak stays far below what buffering the flood would cost.
+  const bounded = secondHalfPeak <= firstHalfPeak * 1.1 + 32 * MB && peak - baseline < frames * size;
+  const step = Math.max(1, Math.floor(samples.length / 40));
+  return {
+    frames,
+    frameBytes: size,
+    floodMs: round(floodMs, 0),
+    baselineMB: toMB(baseline),
+    peakMB: toMB(peak),
+    firstHalfPeakMB: toMB(firstHalfPeak),
+    secondHalfPeakMB: toMB(secondHalfPeak),
+    afterResumeMB: toMB(afterResume),
+    samplesMB: samples.filter((_, i) => i % step === 0).map(toMB),
+    sampleMs: sampleMs * step,
+    receivedAfterResume: received,
+    droppedReported: dropped,
+    gotFinalAnswer,
+    bounded,
+  };
+}
