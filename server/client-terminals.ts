@@ -7,6 +7,7 @@
  * kills every process group.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { childEnv } from "./child-env";
 import { ClientMethodError } from "./errors";
@@ -74,6 +75,10 @@ interface Terminal {
   settleTimer?: NodeJS.Timeout;
 }
 
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
 /** Length of `buf` without a trailing partial UTF-8 character (it completes with the next chunk). */
 function completeEnd(buf: Buffer): number {
   // A character is at most 4 bytes, so only the last 3 can start an unfinished one.
@@ -128,25 +133,38 @@ export class TerminalManager {
       });
     }
     const id = `term-${this.nextId++}`;
-    const child = spawn(spec.command, spec.args, {
-      cwd: spec.cwd,
-      env: childEnv(this.options.baseEnv ?? process.env, spec.env) as NodeJS.ProcessEnv,
-      shell: false,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      windowsHide: true,
-    });
+    const refuse = (reason: string, code?: string): ClientMethodError => {
+      const command = this.options.redact(spec.command);
+      return new ClientMethodError(-32602, `Invalid params: cannot run "${command}": ${reason}`, { command, reason, ...(code ? { code } : {}) });
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: childEnv(this.options.baseEnv ?? process.env, spec.env) as NodeJS.ProcessEnv,
+        shell: false,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        windowsHide: true,
+      });
+    } catch (error) {
+      // Node refuses some arguments synchronously (a NUL byte in the command or an argument).
+      throw refuse((error as Error).message, errnoCode(error));
+    }
     // 'spawn' or 'error' comes first; only then is it known whether the command exists.
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
       child.once("error", (error: NodeJS.ErrnoException) => {
+        // spawn says ENOENT for a missing cwd too; tell the two apart for the user.
         const reason =
           error.code === "ENOENT"
-            ? "command not found (neither a path nor on PATH)"
+            ? existsSync(spec.cwd)
+              ? "command not found (neither a path nor on PATH)"
+              : `the working directory ${spec.cwd} does not exist`
             : error.code === "EACCES"
               ? "command is not executable"
-              : (error.code ?? error.message);
-        reject(new ClientMethodError(-32602, `Invalid params: cannot run "${this.options.redact(spec.command)}": ${reason}`, { command: this.options.redact(spec.command), reason, code: error.code }));
+              : error.message;
+        reject(refuse(reason, error.code));
       });
     });
     const pid = child.pid as number;

@@ -120,11 +120,14 @@ const TOOL_NAMES = {
   write: ["Write", "WriteFile", "write_file"],
 } as const;
 
-/** A path named in the prompt (a token with a dot or slash), so one scenario serves any file. */
+/**
+ * A path named in the prompt, so one scenario serves any file: a token with a slash or a file
+ * extension ("notes.txt", "/abs/out.txt"), but not a word ending a sentence ("it.").
+ */
 function pathInPrompt(prompt: string): string | undefined {
   return withoutMarker(prompt)
     .split(" ")
-    .find((token) => /^[\w.~/-]+$/.test(token) && /[./]/.test(token) && !/^\.+$/.test(token));
+    .find((token) => /^[\w.~/-]+$/.test(token) && (token.includes("/") || /\w\.\w+$/.test(token)));
 }
 
 /** Everything after the last message the user typed: the agent's tool rounds of this turn. */

@@ -186,7 +186,8 @@ test("a command that does not exist is a clear error, not a crash", async () => 
   );
   assert.equal(m.size, 0);
   assert.equal(events.created.length, 0);
-  await assert.rejects(m.create({ sessionId: "s1", cwd: path.join(cwd, "missing-dir"), env: {}, command: node, args: ["-v"] }), ClientMethodError);
+  await assert.rejects(m.create({ sessionId: "s1", cwd: path.join(cwd, "missing-dir"), env: {}, command: node, args: ["-v"] }), (e: unknown) => e instanceof ClientMethodError && /working directory .* does not exist/.test(e.message));
+  await assert.rejects(m.create({ sessionId: "s1", cwd, env: {}, command: "bad\0name", args: [] }), (e: unknown) => e instanceof ClientMethodError && e.code === -32602);
 });
 
 test("unknown ids and other sessions' terminals are resource-not-found", async () => {

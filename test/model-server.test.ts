@@ -134,6 +134,8 @@ test("tool scenarios call Kimi's Bash, Read and Write with their argument shapes
 
   const read = await complete(chatBody("[scenario:read]"));
   assert.deepEqual(JSON.parse(read.tool_calls![0].function.arguments), { path: "README.md" });
+  const sentence = await complete(chatBody("[scenario:read] please read it."));
+  assert.deepEqual(JSON.parse(sentence.tool_calls![0].function.arguments), { path: "README.md" }, "a sentence's last word is not a path");
   const readNamed = await complete(chatBody("[scenario:read] please read notes/todo.txt now"));
   assert.deepEqual(JSON.parse(readNamed.tool_calls![0].function.arguments), { path: "notes/todo.txt" });
   const write = await complete(chatBody("[scenario:write] /abs/out.txt"));
