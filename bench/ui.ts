@@ -55,7 +55,9 @@ function installProbe(target: number): void {
 }
 
 interface ScrollSample {
+  /** rAF-to-rAF times; the first `flingFrames` belong to the continuous fling, the rest to jumps. */
   deltas: number[];
+  flingFrames: number;
   longTasks: LongTask[];
   rowsSeen: number;
 }
@@ -68,6 +70,7 @@ function scrollInPage(ms: number): Promise<ScrollSample> {
   if (follow?.checked) follow.click();
   const deltas: number[] = [];
   const seqs = new Set<string>();
+  let flingFrames = 0;
   return new Promise((resolve) => {
     requestAnimationFrame((start) => {
       let last = start;
@@ -77,12 +80,17 @@ function scrollInPage(ms: number): Promise<ScrollSample> {
         last = now;
         for (const row of list.querySelectorAll('[data-testid="frame-row"]')) seqs.add(row.getAttribute("data-seq") ?? "");
         const elapsed = now - start;
-        if (elapsed < ms / 2) list.scrollTop += 1300;
-        else list.scrollTop = Math.random() * (list.scrollHeight - list.clientHeight);
+        if (elapsed < ms / 2) {
+          list.scrollTop += 1300;
+          flingFrames = deltas.length;
+        } else list.scrollTop = Math.random() * (list.scrollHeight - list.clientHeight);
         if (elapsed < ms) requestAnimationFrame(step);
         else {
           // Long-task entries arrive asynchronously; give them a moment before reading.
-          setTimeout(() => resolve({ deltas: deltas.slice(1), longTasks: probe.longTasks.filter((t) => t.start >= start && t.start <= now), rowsSeen: seqs.size }), 300);
+          setTimeout(() => {
+            const longTasks = probe.longTasks.filter((t) => t.start + t.duration >= start && t.start <= now).map((t) => ({ start: t.start - start, duration: t.duration }));
+            resolve({ deltas: deltas.slice(1), flingFrames, longTasks, rowsSeen: seqs.size });
+          }, 300);
         }
       };
       requestAnimationFrame(step);
@@ -154,7 +162,7 @@ function clickInitializeInPage(afterSeq: number): Promise<{ ms: number; seq: num
 export interface HeapFigures {
   usedMB: number;
   totalMB: number;
-  /** After a forced GC: what the page really holds. */
+  /** After a forced GC: what the page really holds (NaN when no GC was forced). */
   usedAfterGcMB: number;
 }
 
@@ -166,19 +174,55 @@ export interface UiResult {
   loadLongTasks: number;
   loadLongestTaskMs: number;
   heapAfterLoad: HeapFigures;
-  scroll: { ms: number; frames: number; rowsSeen: number; p50: number; p95: number; p99: number; max: number; longTasksOver50: number; longestTaskMs: number };
+  scroll: {
+    ms: number;
+    frames: number;
+    rowsSeen: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    max: number;
+    flingP95: number;
+    jumpP95: number;
+    longTasksOver50: number;
+    longestTaskMs: number;
+    /** Long tasks overlapping the scroll, start relative to the scroll's start (ms). */
+    longTasks: LongTask[];
+  };
   search: { term: string; ms: number; paintMs: number; count: string }[];
   filter: { name: string; ms: number; paintMs: number; count: string }[];
   heapAfterSearch: HeapFigures;
 }
 
-async function heap(page: Page): Promise<HeapFigures> {
+/**
+ * JS heap from CDP. The forced GC is optional because it is not free for what follows: a
+ * memory-reducing collection may flush compiled code, and the next scroll then pays to recompile.
+ */
+async function heap(page: Page, forceGc: boolean): Promise<HeapFigures> {
   const cdp = await page.context().newCDPSession(page);
   const before = (await cdp.send("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number };
-  await cdp.send("HeapProfiler.collectGarbage");
-  const after = (await cdp.send("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number };
+  let after = before;
+  if (forceGc) {
+    await cdp.send("HeapProfiler.collectGarbage");
+    after = (await cdp.send("Runtime.getHeapUsage")) as { usedSize: number; totalSize: number };
+  }
   await cdp.detach();
-  return { usedMB: round(before.usedSize / MB, 1), totalMB: round(before.totalSize / MB, 1), usedAfterGcMB: round(after.usedSize / MB, 1) };
+  return { usedMB: round(before.usedSize / MB, 1), totalMB: round(before.totalSize / MB, 1), usedAfterGcMB: forceGc ? round(after.usedSize / MB, 1) : Number.NaN };
+}
+
+/** Resolve once the page has run no long task for `quietMs` (work left over from loading is done). */
+function settleInPage(quietMs: number): Promise<number> {
+  const probe = (window as unknown as ProbeWindow).__bench;
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const last = probe.longTasks.reduce((m, t) => Math.max(m, t.start + t.duration), 0);
+      const now = performance.now();
+      if (now - Math.max(last, t0) >= quietMs || now - t0 > 15_000) resolve(now - t0);
+      else setTimeout(check, 100);
+    };
+    check();
+  });
 }
 
 export async function launchBrowser(): Promise<Browser> {
@@ -222,8 +266,8 @@ export async function uiAtScale(browser: Browser, server: PlaygroundServer, floo
       longTasks: probe.longTasks.filter((t) => t.start <= probe.allLoadedAt),
     };
   });
-  await sleep(500);
-  const heapAfterLoad = await heap(page);
+  await page.evaluate(settleInPage, 1000);
+  const heapAfterLoad = await heap(page, false);
 
   const scroll = await page.evaluate(scrollInPage, 3000);
 
@@ -251,7 +295,7 @@ export async function uiAtScale(browser: Browser, server: PlaygroundServer, floo
       filter.push({ name: `${s.name} (failed: ${(error as Error).message})`, ms: Number.NaN, paintMs: Number.NaN, count: "" });
     }
   }
-  const heapAfterSearch = await heap(page);
+  const heapAfterSearch = await heap(page, true);
   await context.close();
 
   const d = scroll.deltas;
@@ -271,6 +315,9 @@ export async function uiAtScale(browser: Browser, server: PlaygroundServer, floo
       p95: round(percentile(d, 95), 1),
       p99: round(percentile(d, 99), 1),
       max: round(Math.max(...d), 1),
+      flingP95: round(percentile(d.slice(0, scroll.flingFrames), 95), 1),
+      jumpP95: round(percentile(d.slice(scroll.flingFrames), 95), 1),
+      longTasks: scroll.longTasks.map((t) => ({ start: round(t.start, 0), duration: round(t.duration, 0) })),
       longTasksOver50: scroll.longTasks.filter((t) => t.duration > 50).length,
       longestTaskMs: round(Math.max(0, ...scroll.longTasks.map((t) => t.duration)), 0),
     },
@@ -311,9 +358,15 @@ export async function initializeOverhead(browser: Browser, server: PlaygroundSer
   const relayMs: number[] = [];
   const overhead: number[] = [];
   let lastSeq = -1;
-  for (let i = 0; i < clicks; i++) {
+  // The first answers come from a process still starting up (the agent, not the relay): warm up.
+  const warmup = 3;
+  for (let i = 0; i < warmup + clicks; i++) {
     const r = await page.evaluate(clickInitializeInPage, lastSeq);
     lastSeq = r.seq;
+    if (i < warmup) {
+      await sleep(50);
+      continue;
+    }
     const frame: Frame = await observer.waitForFrame(`initialize response #${r.seq}`, (f) => f.seq === r.seq, run.runId);
     const relay = frame.latencyMs ?? Number.NaN;
     browserMs.push(r.ms);

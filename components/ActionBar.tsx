@@ -14,7 +14,13 @@ export interface ActionBarProps {
   onSessionNew: () => void;
   onPrompt: () => void;
   onCancel: () => void;
+  /** Offline model scenario for the next prompt ("" = the profile's default). */
+  scenario: string;
+  onScenarioChange: (scenario: string) => void;
 }
+
+/** The offline model server's scenarios (server/model-server.ts); other models ignore the marker. */
+export const SCENARIOS = ["plain", "shell", "shell-missing", "read", "write", "slow", "refusal"];
 
 const CLASS_LABEL: Record<AuthMethodView["class"], string> = {
   agent: "agent",
@@ -61,6 +67,14 @@ export function ActionBar(p: ActionBarProps) {
             if (e.key === "Enter") p.onPrompt();
           }}
         />
+        <select data-testid="scenario-select" value={p.scenario} onChange={(e) => p.onScenarioChange(e.target.value)} title="Offline model server scenario: adds [scenario:NAME] to the prompt">
+          <option value="">scenario: profile default</option>
+          {SCENARIOS.map((s) => (
+            <option key={s} value={s}>
+              scenario: {s}
+            </option>
+          ))}
+        </select>
         <button type="button" data-testid="btn-prompt" onClick={p.onPrompt} disabled={!p.running || !p.sessionId}>
           session/prompt
         </button>

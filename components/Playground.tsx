@@ -9,7 +9,9 @@ import { applyFilter, EMPTY_FILTER, type FrameFilter, methodsOf } from "../lib/f
 import { authTimeline } from "../lib/auth-timeline";
 import { diagnose } from "../lib/diagnosis";
 import { nextGuidedStep } from "../lib/guided";
-import { authMethods, lastInitialize, lastSessionId, pendingAgentRequests, transcript } from "../lib/selectors";
+import { authMethods, lastInitialize, pendingAgentRequests } from "../lib/selectors";
+import { outstanding, sessionFacts } from "../lib/session-state";
+import { buildTranscript } from "../lib/transcript";
 import { loginCommands } from "../lib/terminal-login";
 import { initializeParams, renderTemplate, TEMPLATES, type TemplateContext } from "../lib/templates";
 import type { ClientCaps } from "../lib/wire";
@@ -25,6 +27,7 @@ import { NoticeList } from "./NoticeList";
 import { PermissionCards } from "./PermissionCards";
 import { ProfileManager } from "./ProfileManager";
 import { RunList } from "./RunList";
+import { SessionPanel } from "./SessionPanel";
 import { StatusBar } from "./StatusBar";
 import { Transcript } from "./Transcript";
 
@@ -40,7 +43,9 @@ export function Playground() {
   const [authMethodId, setAuthMethodId] = useState("");
   const [promptText, setPromptText] = useState("Hello! What can you do?");
   const [composerText, setComposerText] = useState("");
-  const [side, setSide] = useState<"detail" | "transcript" | "auth">("detail");
+  const [side, setSide] = useState<"detail" | "transcript" | "auth" | "session">("detail");
+  const [chosenSession, setChosenSession] = useState<string>();
+  const [scenario, setScenario] = useState("");
   const [whySeq, setWhySeq] = useState<number>();
   const [profilesOpen, setProfilesOpen] = useState(false);
   const [matrixOpen, setMatrixOpen] = useState(false);
@@ -64,9 +69,10 @@ export function Playground() {
   const deferredFilter = useDeferredValue(filter);
   const shown = useMemo(() => applyFilter(frames, deferredFilter), [frames, log.version, deferredFilter]);
   const auth = useMemo(() => authMethods(frames), [frames, log.version]);
-  const sessionId = useMemo(() => lastSessionId(frames), [frames, log.version]);
+  const facts = useMemo(() => sessionFacts(frames, (seq) => store.frame(seq)), [frames, log.version, store]);
+  const sessionId = chosenSession && facts.knownSessions.includes(chosenSession) ? chosenSession : facts.sessionId;
   const pending = useMemo(() => (viewingCurrent ? pendingAgentRequests(frames) : []), [frames, log.version, viewingCurrent]);
-  const items = useMemo(() => transcript(frames), [frames, log.version]);
+  const entries = useMemo(() => buildTranscript(frames), [frames, log.version]);
 
   useEffect(() => {
     if (auth.length > 0 && !auth.some((m) => m.id === authMethodId)) setAuthMethodId(auth[0].id);
@@ -140,7 +146,7 @@ export function Playground() {
             onCwdChange={setCwd}
             onCapsChange={setCaps}
             onStart={() => send({ type: "start", agentId, cwd })}
-            onRestart={() => send({ type: "start", agentId: currentRun?.agentId ?? agentId, cwd })}
+            onRestart={() => send({ type: "restart" })}
             onKill={() => send({ type: "kill" })}
           />
           <RunList
@@ -164,7 +170,9 @@ export function Playground() {
             onInitialize={() => request("initialize", initializeParams(caps))}
             onAuthenticate={() => request("authenticate", { methodId: authMethodId })}
             onSessionNew={() => request("session/new", { cwd: ctx.cwd, mcpServers: [] })}
-            onPrompt={() => sessionId && request("session/prompt", { sessionId, prompt: [{ type: "text", text: promptText }] })}
+            scenario={scenario}
+            onScenarioChange={setScenario}
+            onPrompt={() => sessionId && request("session/prompt", { sessionId, prompt: [{ type: "text", text: scenario ? `[scenario:${scenario}] ${promptText}` : promptText }] })}
             onCancel={() => sessionId && send({ type: "notify", method: "session/cancel", params: { sessionId } })}
           />
           <Composer
@@ -217,6 +225,9 @@ export function Playground() {
             </button>
             <button type="button" data-testid="tab-transcript" className={side === "transcript" ? "active" : ""} onClick={() => setSide("transcript")}>
               Transcript
+            </button>
+            <button type="button" data-testid="tab-session" className={side === "session" ? "active" : ""} onClick={() => setSide("session")}>
+              Session
             </button>
             <button type="button" data-testid="tab-auth" className={side === "auth" ? "active" : ""} onClick={() => setSide("auth")}>
               Auth{diagnosis ? " ⚠" : ""}
@@ -275,7 +286,28 @@ export function Playground() {
               <p className="muted pad">Click a frame to see its JSON, its raw line and its paired request or response.</p>
             )
           ) : (
-            <Transcript items={items} onSelect={setSelectedSeq} />
+            side === "session" ? (
+              <SessionPanel
+                running={running && viewingCurrent}
+                facts={facts}
+                selectedSessionId={sessionId}
+                policy={state.permissionPolicy}
+                outstanding={outstanding(frames, Date.now())}
+                fsWrites={state.fsWrites.filter((w) => w.runId === log.runId)}
+                terminals={state.clientTerminals.filter((t) => t.runId === log.runId)}
+                onSelectSession={setChosenSession}
+                onRequest={request}
+                onNotify={(method, params) => send({ type: "notify", method, params })}
+                onPolicy={(policy) => send({ type: "set_permission_policy", policy })}
+                onSelectFrame={(seq) => {
+                  setSelectedSeq(seq);
+                  setSide("detail");
+                }}
+                cwd={ctx.cwd}
+              />
+            ) : (
+              <Transcript entries={entries} onSelect={setSelectedSeq} />
+            )
           )}
         </aside>
       </div>

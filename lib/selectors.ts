@@ -1,6 +1,6 @@
 /**
  * Facts derived from a run's frames that buttons need: the auth methods the agent advertised and
- * how each is meant to be run, the last session id, and agent→client requests awaiting an answer.
+ * how each is meant to be run, and agent→client requests awaiting an answer.
  */
 import type { Frame } from "./wire";
 
@@ -70,19 +70,6 @@ export function authMethods(frames: readonly Frame[]): AuthMethodView[] {
   return list.map(classifyAuthMethod).filter((m): m is AuthMethodView => m !== undefined);
 }
 
-/** The session id of the newest successful session/new (or load/resume request). */
-export function lastSessionId(frames: readonly Frame[]): string | undefined {
-  for (let i = frames.length - 1; i >= 0; i--) {
-    const f = frames[i];
-    if (f.dir !== "in" || f.kind !== "response") continue;
-    if (f.method === "session/new") {
-      const id = (parse(f)?.result as { sessionId?: unknown } | undefined)?.sessionId;
-      if (typeof id === "string") return id;
-    }
-  }
-  return undefined;
-}
-
 /** Agent→client requests that nobody answered yet, oldest first. */
 export function pendingAgentRequests(frames: readonly Frame[]): Frame[] {
   return frames.filter((f) => f.dir === "in" && f.kind === "request" && f.pairSeq === undefined);
@@ -108,35 +95,4 @@ export function permissionDetails(frame: Frame): { title: string; options: Permi
     : [];
   const title = typeof params?.toolCall?.title === "string" ? params.toolCall.title : "Tool call";
   return { title, options, toolCall: params?.toolCall };
-}
-
-/** Assistant text streamed in this run, per session/prompt turn, for the transcript. */
-export interface TranscriptItem {
-  role: "user" | "agent" | "thought" | "stop" | "tool";
-  text: string;
-  seq: number;
-}
-
-export function transcript(frames: readonly Frame[]): TranscriptItem[] {
-  const items: TranscriptItem[] = [];
-  for (const f of frames) {
-    if (f.dir === "out" && f.kind === "request" && f.method === "session/prompt") {
-      const prompt = (parse(f)?.params as { prompt?: { type?: string; text?: string }[] } | undefined)?.prompt;
-      const text = Array.isArray(prompt) ? prompt.map((b) => (b.type === "text" ? b.text ?? "" : `[${b.type}]`)).join("") : "";
-      items.push({ role: "user", text, seq: f.seq });
-    } else if (f.dir === "in" && f.method === "session/update" && f.updateKind) {
-      const update = (parse(f)?.params as { update?: { content?: { type?: string; text?: string }; title?: string } } | undefined)?.update;
-      const chunk = update?.content?.type === "text" ? update.content.text ?? "" : "";
-      const role = f.updateKind === "agent_message_chunk" ? "agent" : f.updateKind === "agent_thought_chunk" ? "thought" : f.updateKind === "tool_call" ? "tool" : undefined;
-      if (!role) continue;
-      const text = role === "tool" ? update?.title ?? "tool call" : chunk;
-      const last = items[items.length - 1];
-      if (last && last.role === role && role !== "tool") last.text += text;
-      else items.push({ role, text, seq: f.seq });
-    } else if (f.dir === "in" && f.kind === "response" && f.method === "session/prompt") {
-      const stop = (parse(f)?.result as { stopReason?: unknown } | undefined)?.stopReason;
-      items.push({ role: "stop", text: typeof stop === "string" ? stop : "?", seq: f.seq });
-    }
-  }
-  return items;
 }

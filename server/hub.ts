@@ -77,6 +77,8 @@ export class Hub {
   private runCounter = 0;
   /** Per run: the env its profile home gave the agent (KIMI_CODE_HOME…), so a reconnect can reuse it. */
   private readonly homes = new Map<string, Record<string, string>>();
+  /** Per run: the run whose directory holds its home (itself, or the first run of a reuse chain). */
+  private readonly homeOwner = new Map<string, string>();
   private readonly clientMethods = new Map<Run, ClientMethodServer>();
   private permissionPolicy: PermissionPolicy = "ask";
   private readonly auth: AuthFlows;
@@ -279,7 +281,9 @@ export class Hub {
         case "restart": {
           const last = this.current ?? this.runs.at(-1);
           if (!last) throw new PlaygroundError("Nothing to restart yet.", "Pick an agent and press Start.");
-          await this.startRun(last.summary.agentId, undefined, last.summary.cwd);
+          // A restart is a new process in the same home (sessions survive); Start builds a fresh one.
+          const sameProfile = last.summary.profileId === this.profiles.activeId && this.homes.has(last.id);
+          await this.startRun(last.summary.agentId, undefined, last.summary.cwd, { reuseHomeOf: sameProfile ? last.id : undefined });
           return;
         }
         case "kill":
@@ -448,6 +452,7 @@ export class Hub {
     });
     this.clientMethods.set(run, clientMethods);
     if (opts.reuseHomeOf) run.summary.homeFrom = opts.reuseHomeOf;
+    this.homeOwner.set(runId, (opts.reuseHomeOf && this.homeOwner.get(opts.reuseHomeOf)) || runId);
     this.runs.push(run);
     const previous = this.current;
     this.current = run;
@@ -577,10 +582,12 @@ export class Hub {
       if (!old) break;
       old.kill();
       this.clientMethods.delete(old);
-      // A later run may have reconnected into this run's home after a login: keep it then.
-      if (this.runs.some((r) => r.summary.homeFrom === old.id)) continue;
+      // A later run may live in this run's home (restart, reconnect after a login): keep it then.
+      const owner = this.homeOwner.get(old.id) ?? old.id;
       this.homes.delete(old.id);
-      await rm(path.join(this.runsDir, old.id), { recursive: true, force: true });
+      this.homeOwner.delete(old.id);
+      if ([...this.homeOwner.values()].includes(owner)) continue;
+      await rm(path.join(this.runsDir, owner), { recursive: true, force: true });
     }
   }
 
