@@ -96,3 +96,35 @@ test("the advertisement diff renders four variants for Kimi", async ({ pg, page 
   await expect(page.getByTestId("adv-variant")).toHaveCount(4);
   await expect(page.getByTestId("adv-methods").first()).toContainText("login (terminal");
 });
+
+test("Guided mode walks one step per click and says what the next step sends", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("Logged out");
+  await pg.pickAgent("kimi-2.1.0");
+  await page.getByTestId("tab-auth").click();
+  const next = page.getByTestId("btn-guided");
+  await expect(next).toContainText("Start the agent");
+  await next.click();
+  await expect(next).toContainText("Send initialize");
+  await expect(page.getByTestId("guided-explain")).toContainText("protocolVersion 1");
+  await next.click();
+  await expect(next).toContainText("Send session/new");
+  await next.click();
+  await expect(next).toContainText("Run the terminal login");
+  await expect(page.getByTestId("guided-explain")).toContainText("--login");
+  await expect(page.locator('[data-testid="auth-step"][data-step="session"]')).toHaveAttribute("data-state", "failed");
+  // Guided never sent authenticate for a terminal method (the spec forbids it).
+  await expect(pg.rows({ method: "authenticate" })).toHaveCount(0);
+});
+
+test("Auto runs the whole flow: the remediation is the terminal login, which fails offline, so nothing is retried", async ({ pg, page }) => {
+  await pg.open();
+  await pg.pickProfile("Logged out");
+  await pg.pickAgent("kimi-2.1.0");
+  await page.getByTestId("tab-auth").click();
+  await page.getByTestId("btn-auto").click();
+  await expect(page.getByTestId("flow-status")).toHaveAttribute("data-state", "failed", { timeout: 60_000 });
+  await expect(page.getByTestId("flow-status")).toContainText("login exited with code");
+  await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "failed");
+  await expect(page.getByTestId("login-state")).toHaveAttribute("data-state", "exited");
+});
