@@ -29,11 +29,7 @@ test("API key + 0.28.0: Probe marks session/new failed and the diagnosis names #
 });
 
 test("the -32000 row offers 'Why?' and opens the diagnosis", async ({ pg, page }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   const err = await pg.sessionNew();
   await pg.openDetail(err);
   await page.getByTestId("btn-why").click();
@@ -58,11 +54,7 @@ test("OAuth profile: the timeline is all green", async ({ pg, page }) => {
 });
 
 test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits non-zero and writes no credentials", async ({ pg, page, server }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sessionNew();
   const profileFile = path.join(server.dataDir, "profiles", "logged-out.json");
   const before = readFileSync(profileFile, "utf8");

@@ -34,11 +34,7 @@ for (const agent of ["kimi-2.1.0", "kimi-0.28.0"]) {
 }
 
 test("a non-JSON line is visible, the agent's reaction is shown, and the relay stays up", async ({ pg, page }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sendRaw("{not json");
   const bad = pg.rows({ kind: "malformed", dir: "out" }).last();
   await expect(bad).toBeVisible();
@@ -52,11 +48,7 @@ test("a non-JSON line is visible, the agent's reaction is shown, and the relay s
 });
 
 test("after a reload the whole log of the running agent is back", async ({ pg, page }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sessionNew();
   const count = page.getByTestId("filter-count");
   const before = (await count.textContent()) ?? "";

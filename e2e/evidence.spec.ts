@@ -37,11 +37,7 @@ base.describe("replay", () => {
 });
 
 test("export a run's trace and import it back: the same frames, read-only", async ({ pg, page, server }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sessionNew();
   const runId = await page.getByTestId("run-item").first().getAttribute("data-run-id");
   const response = await page.request.get(`${server.origin}/api/runs/${runId}/trace.jsonl`);
@@ -78,11 +74,7 @@ test("the auth matrix grid runs, exports Markdown and opens a cell's frames", as
 });
 
 test("a crafted bad frame is flagged by the schema check, with its JSON path", async ({ pg, page }) => {
-  await pg.open();
-  await pg.pickProfile("Logged out");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sendRaw('{"jsonrpc":"2.0","id":99,"method":"session/new","params":{"mcpServers":[]}}');
   const bad = pg.rows({ dir: "out", method: "session/new" }).last();
   await expect(bad.getByTestId("violation-badge")).toBeVisible();
@@ -93,11 +85,7 @@ test("a crafted bad frame is flagged by the schema check, with its JSON path", a
 });
 
 test("the bug report of a run with a profile secret in its frames does not contain it", async ({ pg, page, server }) => {
-  await pg.open();
-  await pg.pickProfile("API key (example)");
-  await pg.pickAgent("kimi-0.28.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("API key (example)", "kimi-0.28.0");
   await pg.sessionNew();
   // Someone pastes the key into a raw message: the agent gets it, the log and the report must not show it.
   await pg.sendRaw(`{"jsonrpc":"2.0","id":50,"method":"authenticate","params":{"methodId":"${API_KEY_EXAMPLE}"}}`);

@@ -24,11 +24,7 @@ async function expectNoSecret(pg: PlaygroundPage, received: string[], secrets: s
 }
 
 test("#1330: an API-key profile fails session/new on 0.28.0 and works on 2.1.0", async ({ pg, page, received }) => {
-  await pg.open();
-  await pg.pickProfile("API key (example)");
-  await pg.pickAgent("kimi-0.28.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("API key (example)", "kimi-0.28.0");
   const err = await pg.sessionNew();
   await expect(err).toHaveAttribute("data-error-code", "-32000");
 
@@ -46,11 +42,7 @@ test("#1330: an API-key profile fails session/new on 0.28.0 and works on 2.1.0",
 });
 
 test("the OAuth example profile creates a session on 0.28.0", async ({ pg, received }) => {
-  await pg.open();
-  await pg.pickProfile("OAuth (example token)");
-  await pg.pickAgent("kimi-0.28.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("OAuth (example token)", "kimi-0.28.0");
   const ok = await pg.sessionNew();
   await expect(ok).toHaveAttribute("data-kind", "response");
   await expectNoSecret(pg, received, [OAUTH_EXAMPLE_ACCESS, OAUTH_EXAMPLE_REFRESH]);
@@ -68,11 +60,7 @@ test("logged out is -32000 on both builds", async ({ pg }) => {
 });
 
 test("offline demo + 2.1.0: a prompt streams the reply into the transcript and ends with end_turn", async ({ pg, page, received }) => {
-  await pg.open();
-  await pg.pickProfile("Offline demo");
-  await pg.pickAgent("kimi-2.1.0");
-  await pg.start();
-  await pg.initialize();
+  await pg.launch("Offline demo", "kimi-2.1.0");
   await expect(await pg.sessionNew()).toHaveAttribute("data-kind", "response");
   await page.getByTestId("prompt-input").fill("Say hello to the playground");
   await page.getByTestId("btn-prompt").click();

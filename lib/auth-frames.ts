@@ -4,20 +4,13 @@
  * "why -32000?" diagnosis so both read the log the same way. A log may span several runs (a
  * reconnect after a terminal login is a new process), so frames are keyed by run and seq.
  */
+import { parseMessage } from "./jsonrpc";
 import { type AuthMethodView, classifyAuthMethod } from "./selectors";
 import type { ClientCaps, Frame } from "./wire";
 
 export const SESSION_METHODS: readonly string[] = ["session/new", "session/load", "session/resume"];
 
-export function parseMessage(frame: Frame | undefined): Record<string, unknown> | undefined {
-  if (!frame) return undefined;
-  try {
-    const value: unknown = JSON.parse(frame.raw);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { parseMessage };
 
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

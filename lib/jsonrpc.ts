@@ -3,7 +3,7 @@
  * malformed line. Pure and total: any string in, a classification out, never a throw, because a
  * non-JSON line from an agent is evidence to show, not a reason to crash.
  */
-import type { FrameKind } from "./wire";
+import type { Frame, FrameKind } from "./wire";
 
 export interface Classified {
   kind: Extract<FrameKind, "request" | "response" | "error" | "notification" | "malformed">;
@@ -80,4 +80,15 @@ export function classify(raw: string): Classified {
     return { kind: "response", id, value, note: notes.length ? notes.join("; ") : undefined };
   }
   return { kind: "malformed", value, id, note: "neither a request, a notification nor a response" };
+}
+
+/** The JSON object of a recorded frame, or undefined for non-JSON lines: views read frames with this. */
+export function parseMessage(frame: Frame | undefined): Record<string, unknown> | undefined {
+  if (!frame) return undefined;
+  try {
+    const value: unknown = JSON.parse(frame.raw);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

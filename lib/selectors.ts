@@ -2,6 +2,7 @@
  * Facts derived from a run's frames that buttons need: the auth methods the agent advertised and
  * how each is meant to be run, and agent→client requests awaiting an answer.
  */
+import { parseMessage } from "./jsonrpc";
 import type { Frame } from "./wire";
 
 export type AuthMethodClass = "agent" | "terminal" | "legacy-terminal" | "unknown";
@@ -18,15 +19,6 @@ export interface AuthMethodView {
   legacy?: { command: string; args: string[]; label?: string };
 }
 
-function parse(frame: Frame | undefined): Record<string, unknown> | undefined {
-  if (!frame) return undefined;
-  try {
-    const v = JSON.parse(frame.raw) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Classify one advertised auth method the way the spec and the legacy convention read it. */
 export function classifyAuthMethod(raw: unknown): AuthMethodView | undefined {
@@ -58,7 +50,7 @@ export function lastInitialize(frames: readonly Frame[]): { frame: Frame; result
   for (let i = frames.length - 1; i >= 0; i--) {
     const f = frames[i];
     if (f.dir === "in" && f.method === "initialize" && (f.kind === "response" || f.kind === "error")) {
-      return { frame: f, result: parse(f)?.result as Record<string, unknown> | undefined };
+      return { frame: f, result: parseMessage(f)?.result as Record<string, unknown> | undefined };
     }
   }
   return undefined;
@@ -87,7 +79,7 @@ export interface PermissionOption {
 }
 
 export function permissionDetails(frame: Frame): { title: string; options: PermissionOption[]; toolCall?: unknown } {
-  const params = parse(frame)?.params as { toolCall?: { title?: unknown }; options?: unknown } | undefined;
+  const params = parseMessage(frame)?.params as { toolCall?: { title?: unknown }; options?: unknown } | undefined;
   const options = Array.isArray(params?.options)
     ? params.options
         .filter((o): o is Record<string, unknown> => typeof o === "object" && o !== null && typeof (o as Record<string, unknown>).optionId === "string")

@@ -4,6 +4,7 @@
  * requests are still outstanding in each direction. The session pickers are built from this, so
  * they always show what the agent last said, not what the UI assumed.
  */
+import { parseMessage } from "./jsonrpc";
 import type { Frame } from "./wire";
 
 export interface ConfigOptionView {
@@ -24,14 +25,6 @@ export interface SessionFacts {
   models?: { currentModelId?: string; availableModels: { modelId: string; name: string }[] };
 }
 
-function parse(frame: Frame): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(frame.raw) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function readConfigOptions(value: unknown): ConfigOptionView[] | undefined {
   if (!Array.isArray(value)) return undefined;
@@ -61,12 +54,12 @@ export function sessionFacts(frames: readonly Frame[], bySeq: (seq: number) => F
   };
   for (const f of frames) {
     if (f.dir === "in" && f.kind === "response" && f.method && f.pairSeq !== undefined) {
-      const result = parse(f)?.result as Record<string, unknown> | undefined;
+      const result = parseMessage(f)?.result as Record<string, unknown> | undefined;
       if (!result) continue;
       if (SESSION_RESULTS.has(f.method)) {
         // session/load and resume answer without a sessionId: it is the one the request named.
         const req = bySeq(f.pairSeq);
-        const reqId = req ? ((parse(req)?.params as { sessionId?: unknown } | undefined)?.sessionId as string | undefined) : undefined;
+        const reqId = req ? ((parseMessage(req)?.params as { sessionId?: unknown } | undefined)?.sessionId as string | undefined) : undefined;
         const id = typeof result.sessionId === "string" ? result.sessionId : reqId;
         if (id) {
           facts.sessionId = id;
@@ -86,15 +79,15 @@ export function sessionFacts(frames: readonly Frame[], bySeq: (seq: number) => F
         for (const s of facts.listed) remember(s.sessionId);
       } else if (f.method === "session/set_mode" && f.pairSeq !== undefined && facts.modes) {
         const req = bySeq(f.pairSeq);
-        const modeId = req ? (parse(req)?.params as { modeId?: unknown } | undefined)?.modeId : undefined;
+        const modeId = req ? (parseMessage(req)?.params as { modeId?: unknown } | undefined)?.modeId : undefined;
         if (typeof modeId === "string") facts.modes = { ...facts.modes, currentModeId: modeId };
       } else if (f.method === "session/set_model" && f.pairSeq !== undefined && facts.models) {
         const req = bySeq(f.pairSeq);
-        const modelId = req ? (parse(req)?.params as { modelId?: unknown } | undefined)?.modelId : undefined;
+        const modelId = req ? (parseMessage(req)?.params as { modelId?: unknown } | undefined)?.modelId : undefined;
         if (typeof modelId === "string") facts.models = { ...facts.models, currentModelId: modelId };
       }
     } else if (f.dir === "in" && f.kind === "notification" && f.method === "session/update") {
-      const update = (parse(f)?.params as { update?: Record<string, unknown> } | undefined)?.update;
+      const update = (parseMessage(f)?.params as { update?: Record<string, unknown> } | undefined)?.update;
       if (f.updateKind === "current_mode_update" && facts.modes && typeof update?.currentModeId === "string") {
         facts.modes = { ...facts.modes, currentModeId: update.currentModeId };
       } else if (f.updateKind === "config_option_update") {

@@ -4,6 +4,7 @@
  * commands, mode / config / session-info / usage updates and stop reasons. Unknown update kinds
  * are kept raw and flagged, never dropped. History replayed by session/load is marked as replay.
  */
+import { parseMessage } from "./jsonrpc";
 import type { Frame } from "./wire";
 
 export interface ToolCallView {
@@ -27,14 +28,6 @@ export type TranscriptEntry =
 
 const KNOWN_INFO = new Set(["available_commands_update", "current_mode_update", "config_option_update", "session_info_update", "usage_update", "notice", "compaction_update", "compaction_summary_chunk", "user_message_chunk"]);
 
-function parse(frame: Frame): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(frame.raw) as unknown;
-    return typeof v === "object" && v !== null ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function blockText(block: unknown): string {
   const b = (block ?? {}) as Record<string, unknown>;
@@ -84,17 +77,17 @@ export function buildTranscript(frames: readonly Frame[]): TranscriptEntry[] {
     const replay = loadingSeq !== undefined;
 
     if (f.dir === "out" && f.kind === "request" && f.method === "session/prompt") {
-      const prompt = (parse(f)?.params as { prompt?: unknown[] } | undefined)?.prompt;
+      const prompt = (parseMessage(f)?.params as { prompt?: unknown[] } | undefined)?.prompt;
       out.push({ type: "user", seq: f.seq, text: Array.isArray(prompt) ? prompt.map(blockText).join("") : "", replay });
       continue;
     }
     if (f.dir === "in" && f.kind === "response" && f.method === "session/prompt") {
-      const stop = (parse(f)?.result as { stopReason?: unknown } | undefined)?.stopReason;
+      const stop = (parseMessage(f)?.result as { stopReason?: unknown } | undefined)?.stopReason;
       out.push({ type: "stop", seq: f.seq, stopReason: typeof stop === "string" ? stop : "?" });
       continue;
     }
     if (f.dir !== "in" || f.method !== "session/update" || f.kind !== "notification") continue;
-    const u = ((parse(f)?.params as { update?: Record<string, unknown> } | undefined)?.update ?? {}) as Record<string, unknown>;
+    const u = ((parseMessage(f)?.params as { update?: Record<string, unknown> } | undefined)?.update ?? {}) as Record<string, unknown>;
     const kind = f.updateKind ?? String(u.sessionUpdate ?? "");
     if (kind === "agent_message_chunk" || kind === "agent_thought_chunk" || kind === "user_message_chunk") {
       const type = kind === "agent_message_chunk" ? "agent" : kind === "agent_thought_chunk" ? "thought" : "user";

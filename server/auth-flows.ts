@@ -4,6 +4,7 @@
  * it sends goes through a Run, so every step is an ordinary, recorded frame the timeline can link.
  */
 import type { LoginAttempt } from "../lib/auth-timeline";
+import { parseMessage } from "../lib/jsonrpc";
 import type { Redactor } from "../lib/redact";
 import { authMethods } from "../lib/selectors";
 import { clientCapabilities, initializeParams } from "../lib/templates";
@@ -249,12 +250,7 @@ export class AuthFlows {
 const DEFAULT_CAPS: ClientCaps = { fsRead: false, fsWrite: false, terminal: false, authTerminal: true, legacyTerminalAuth: true };
 
 function parseResult(frame: Frame): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(frame.raw) as { result?: Record<string, unknown> };
-    return value.result;
-  } catch {
-    return undefined;
-  }
+  return parseMessage(frame)?.result as Record<string, unknown> | undefined;
 }
 
 function describeAnswer(frame: Frame): string {
@@ -277,13 +273,7 @@ function lastInitializeParams(run: Run): unknown {
   const frames = run.ring.all();
   for (let i = frames.length - 1; i >= 0; i--) {
     const f = frames[i];
-    if (f.dir === "out" && f.kind === "request" && f.method === "initialize") {
-      try {
-        return (JSON.parse(f.raw) as { params?: unknown }).params;
-      } catch {
-        return undefined;
-      }
-    }
+    if (f.dir === "out" && f.kind === "request" && f.method === "initialize") return parseMessage(f)?.params;
   }
   return undefined;
 }

@@ -22,6 +22,15 @@ export class PlaygroundPage {
     await this.page.getByTestId("agent-picker").selectOption(id);
   }
 
+  /** Open the page, pick a profile and an agent, start it and (by default) send initialize. */
+  async launch(profile: string, agent: string, opts: { initialize?: boolean } = {}): Promise<void> {
+    await this.open();
+    await this.pickProfile(profile);
+    await this.pickAgent(agent);
+    await this.start();
+    if (opts.initialize !== false) await this.initialize();
+  }
+
   /** Start a run and wait until the agent process is running. */
   async start(): Promise<void> {
     const before = await this.page.getByTestId("run-item").count();
