@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { WebSocketServer } from "ws";
 import { WS_PATH } from "./lib/wire";
-import { parseConfig } from "./server/config";
+import { isLoopbackHost, parseConfig } from "./server/config";
 import { PlaygroundError } from "./server/errors";
 import { checkRequest, cookieName, type GuardPolicy, newToken, readCookie, TOKEN_HEADER } from "./server/guard";
 import { Hub } from "./server/hub";
@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   const nextUpgrade = app.getUpgradeHandler();
 
-  const policy: GuardPolicy = { token: newToken(), port: config.port, allowAnyHost: config.host !== "127.0.0.1" && config.host !== "localhost" && config.host !== "::1" };
+  // Only a deliberate non-loopback bind may accept other Host names; any loopback bind keeps the check.
+  const policy: GuardPolicy = { token: newToken(), port: config.port, allowAnyHost: !isLoopbackHost(config.host) };
 
   const tokenOf = (req: IncomingMessage, url: URL): string | undefined =>
     url.searchParams.get("token") ?? (req.headers[TOKEN_HEADER] as string | undefined) ?? readCookie(req.headers.cookie, cookieName(policy.port));
