@@ -5,12 +5,11 @@
  * 100,000 frames in headless Chromium, server RSS under a 1,000,000-frame flood with a client that
  * stopped reading, start-up and click-to-initialize overhead. Budget: under three minutes.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fixtureAgent, type PlaygroundServer, ROOT, startServer } from "../test/fixtures/server";
+import { ensureBuild, fixtureAgent, type PlaygroundServer, ROOT, startServer } from "../test/fixtures/server";
 import { latency, type LatencyResult, memoryUnderFlood, type MemoryResult, throughput, type ThroughputRow } from "./relay";
 import { fmt, median, round } from "./stats";
 import { initializeOverhead, type InitializeOverhead, launchBrowser, uiAtScale, type UiResult } from "./ui";
@@ -56,12 +55,9 @@ function newestMtime(dir: string): number {
 }
 
 /** The UI phases need a production build; build only when there is none (a build is not timed). */
-function buildState(): Results["build"] {
+async function buildState(): Promise<Results["build"]> {
   const buildId = path.join(ROOT, ".next", "BUILD_ID");
-  if (!existsSync(buildId)) {
-    console.log("No production build yet: running scripts/ensure-build.mjs (not part of any figure)…");
-    execFileSync(process.execPath, [path.join(ROOT, "scripts", "ensure-build.mjs")], { cwd: ROOT, stdio: "inherit" });
-  }
+  await ensureBuild();
   const sources = ["app", "components", "lib"].map((d) => path.join(ROOT, d)).filter((d) => existsSync(d));
   const stale = Math.max(...sources.map(newestMtime)) > statSync(buildId).mtimeMs;
   return { buildId: readFileSync(buildId, "utf8").trim(), staleVsSources: stale };
@@ -232,7 +228,14 @@ async function main(): Promise<void> {
   const errors: Results["errors"] = [];
   const results: Results = {
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, memoryGB: round(os.totalmem() / 1024 ** 3, 1), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() },
-    build: buildState(),
+    build: await buildState(),
+    // Listed now, filled in as phases finish, so results.json reads in the order of the table.
+    throughput: undefined,
+    latency: undefined,
+    ui: undefined,
+    initialize: undefined,
+    memory: undefined,
+    startup: undefined,
     targets: [],
     errors,
     totalSeconds: 0,

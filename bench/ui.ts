@@ -232,7 +232,7 @@ export async function launchBrowser(): Promise<Browser> {
 /** A context already holding the server's HttpOnly token cookie, so navigations need no redirect. */
 export async function contextFor(browser: Browser, server: PlaygroundServer): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1500, height: 900 } });
-  await context.addCookies([{ name: `acp_playground_${server.port}`, value: server.token, domain: "127.0.0.1", path: "/", httpOnly: true, sameSite: "Strict" }]);
+  await context.addCookies([{ name: `acp_playground_${server.port}`, value: server.token, domain: server.address, path: "/", httpOnly: true, sameSite: "Strict" }]);
   await context.addInitScript({ content: NAME_SHIM });
   return context;
 }

@@ -60,6 +60,7 @@ export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDeta
         </div>
       ) : null}
       {frame.note ? <div className="note" data-testid="frame-note">{frame.note}</div> : null}
+      {frame.injected ? <div className="warn" data-testid="frame-injected">{frame.injected}</div> : null}
       {frame.violations?.length ? (
         <div className="problem" data-testid="detail-violations">
           Schema violations (ACP v1 JSON Schema):

@@ -141,6 +141,11 @@ export function FrameList(p: FrameListProps) {
                 <span className="c-kind">
                   <span className={`kind-badge kind-${fr.kind}`}>{fr.kind === "too_large" ? "too large" : fr.kind === "malformed" ? "non-JSON" : fr.kind}</span>
                   {fr.auto ? <span className="auto-badge" title="answered automatically by the relay">auto</span> : null}
+                  {fr.injected ? (
+                    <span className="injected-badge" data-testid="injected-badge" title={fr.injected}>
+                      injected
+                    </span>
+                  ) : null}
                   {fr.violations?.length ? (
                     <span className="violation-badge" data-testid="violation-badge" title={fr.violations.map((v) => `${v.path}: ${v.message}`).join("\n")}>
                       schema ✗{fr.violations.length}

@@ -19,6 +19,7 @@ import { ActionBar } from "./ActionBar";
 import { AuthPanel } from "./AuthPanel";
 import { Composer } from "./Composer";
 import { ConnectPanel } from "./ConnectPanel";
+import { FaultPanel } from "./FaultPanel";
 import { FrameDetail } from "./FrameDetail";
 import { FrameList } from "./FrameList";
 import { HeaderBar } from "./HeaderBar";
@@ -149,6 +150,7 @@ export function Playground() {
             onRestart={() => send({ type: "restart" })}
             onKill={() => send({ type: "kill" })}
           />
+          {state.faults ? <FaultPanel faults={state.faults} onChange={(faults) => send({ type: "set_faults", faults })} /> : null}
           <RunList
             runs={state.runs}
             currentRunId={state.currentRunId}

@@ -3,7 +3,7 @@
  * changes. The frame list is append-mostly and can hold 100,000 rows, so it is kept in a mutable
  * array and a version number tells React what changed instead of copying the array per batch.
  */
-import type { CatalogEntryView, Frame, PermissionPolicy, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
+import type { CatalogEntryView, FaultConfig, Frame, PermissionPolicy, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
 
 export type ConnectionState = "connecting" | "open" | "closed";
 
@@ -47,6 +47,7 @@ export interface Snapshot {
   fsWrites: Extract<ServerEvent, { type: "fs_write" }>[];
   clientTerminals: ClientTerminalView[];
   validation: { enabled: boolean; unstable: boolean };
+  faults?: FaultConfig;
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
 }
 
@@ -128,6 +129,7 @@ export class PlaygroundStore {
           permissionPolicy: event.permissionPolicy,
           login: event.login,
           validation: event.validation,
+          faults: event.faults,
           matrix: event.matrix,
           log: { runId: event.viewRunId, frames: this.frames, dropped: 0, version: this.snapshot.log.version + 1 },
         });
@@ -184,6 +186,9 @@ export class PlaygroundStore {
         return;
       case "matrix":
         this.update({ matrix: event });
+        return;
+      case "faults":
+        this.update({ faults: event.faults });
         return;
       case "validation":
         this.update({ validation: { enabled: event.enabled, unstable: event.unstable } });

@@ -65,6 +65,8 @@ export interface Frame {
   note?: string;
   /** `session/update` discriminator, so filters need not parse. */
   updateKind?: string;
+  /** Set when fault injection touched this frame: what it did. */
+  injected?: string;
   /** JSON Schema violations against the SDK's ACP schema, when validation is on. */
   violations?: { path: string; message: string }[];
 }
@@ -109,6 +111,21 @@ export interface RunSummary {
 }
 
 export type FlowMode = "probe" | "auto";
+
+/** Fault injection between client and agent; counts are "every Nth line", 0 = off. */
+export interface FaultConfig {
+  enabled: boolean;
+  delayOutMs: number;
+  delayInMs: number;
+  dropOutEvery: number;
+  dropInEvery: number;
+  corruptOutEvery: number;
+  /** Answer the Nth session/new of a run with -32000 from the relay. */
+  forceAuthOnSessionNew: number;
+  /** Kill the agent right after a request with this method is written ("" = off). */
+  killOnMethod: string;
+  junkEveryMs: number;
+}
 
 /** One auth-matrix cell as the browser sees it (its frames stay on the server until opened). */
 export interface MatrixCellView {
@@ -228,7 +245,8 @@ export type ClientCommand =
   | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number }
   /** Open one matrix cell's recorded frames as a read-only run. */
   | { type: "matrix_open"; index: number }
-  | { type: "set_validation"; enabled: boolean; unstable: boolean };
+  | { type: "set_validation"; enabled: boolean; unstable: boolean }
+  | { type: "set_faults"; faults: FaultConfig };
 
 /** Relay → browser. */
 export type ServerEvent =
@@ -245,6 +263,7 @@ export type ServerEvent =
       permissionPolicy: PermissionPolicy;
       login?: Extract<ServerEvent, { type: "login" }>;
       validation: { enabled: boolean; unstable: boolean };
+      faults: FaultConfig;
       matrix?: Extract<ServerEvent, { type: "matrix" }>;
     }
   /** Frames of `runId` in seq order. `reset` means: forget what you had for this run first. */
@@ -262,6 +281,7 @@ export type ServerEvent =
   | { type: "permission_policy"; policy: PermissionPolicy }
   | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[] }
   | { type: "validation"; enabled: boolean; unstable: boolean }
+  | { type: "faults"; faults: FaultConfig }
   /** The agent wrote a file through fs/write_text_file; old and new text for a diff. */
   | { type: "fs_write"; runId: string; sessionId: string; path: string; oldText: string | null; newText: string }
   /** A client terminal (terminal/create) the relay runs for the agent: creation, output, exit. */
@@ -366,6 +386,10 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       return typeof record.index === "number" && Number.isInteger(record.index) ? { ok: true, command: { type, index: record.index } } : { ok: false, error: "matrix_open needs index" };
     case "set_validation":
       return typeof record.enabled === "boolean" ? { ok: true, command: { type, enabled: record.enabled, unstable: record.unstable === true } } : { ok: false, error: "set_validation needs enabled" };
+    case "set_faults": {
+      const faults = parseFaults(record.faults);
+      return typeof faults === "string" ? { ok: false, error: faults } : { ok: true, command: { type, faults } };
+    }
     case "select_run":
       return str("runId") ? { ok: true, command: { type, runId: record.runId as string } } : { ok: false, error: "select_run needs runId" };
     case "profile_select":
@@ -383,6 +407,27 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
     default:
       return { ok: false, error: `unknown command type ${JSON.stringify(type)}` };
   }
+}
+
+/** Validated here rather than in server/faults.ts so the contract file stays self-contained. */
+function parseFaults(value: unknown): FaultConfig | string {
+  if (typeof value !== "object" || value === null) return "faults must be an object";
+  const v = value as Record<string, unknown>;
+  const ints = ["delayOutMs", "delayInMs", "dropOutEvery", "dropInEvery", "corruptOutEvery", "forceAuthOnSessionNew", "junkEveryMs"] as const;
+  for (const k of ints) if (!Number.isInteger(v[k]) || (v[k] as number) < 0 || (v[k] as number) > 600_000) return `faults.${k} must be an integer from 0 to 600000`;
+  if (typeof v.enabled !== "boolean") return "faults.enabled must be a boolean";
+  if (typeof v.killOnMethod !== "string") return "faults.killOnMethod must be a string";
+  return {
+    enabled: v.enabled,
+    delayOutMs: v.delayOutMs as number,
+    delayInMs: v.delayInMs as number,
+    dropOutEvery: v.dropOutEvery as number,
+    dropInEvery: v.dropInEvery as number,
+    corruptOutEvery: v.corruptOutEvery as number,
+    forceAuthOnSessionNew: v.forceAuthOnSessionNew as number,
+    killOnMethod: v.killOnMethod,
+    junkEveryMs: v.junkEveryMs as number,
+  };
 }
 
 function num(value: unknown): number | undefined {

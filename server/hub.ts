@@ -11,8 +11,9 @@ import { Redactor } from "../lib/redact";
 import type { ClientCommand, Frame, PermissionPolicy, ServerEvent, ServerInfo } from "../lib/wire";
 import { type AuthHost, AuthFlows } from "./auth-flows";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
-import type { RunSummary } from "../lib/wire";
+import type { FaultConfig, RunSummary } from "../lib/wire";
 import { Evidence } from "./evidence";
+import { FaultInjector, NO_FAULTS } from "./faults";
 import { type CatalogEntry, Catalog } from "./catalog";
 import { childEnv } from "./child-env";
 import { PlaygroundError, ProfileError } from "./errors";
@@ -84,6 +85,8 @@ export class Hub {
   private readonly auth: AuthFlows;
   readonly evidence: Evidence;
   private validation = { enabled: true, unstable: false };
+  private faults: FaultConfig = NO_FAULTS;
+  private junkTimer?: NodeJS.Timeout;
   private checker?: SchemaChecker;
 
   constructor(private readonly options: HubOptions) {
@@ -200,6 +203,7 @@ export class Hub {
       permissionPolicy: this.permissionPolicy,
       login: this.auth.state(),
       validation: this.validation,
+      faults: this.faults,
       matrix: this.evidence.matrixState,
     });
     this.schedule();
@@ -387,6 +391,9 @@ export class Hub {
           this.validation = { enabled: cmd.enabled, unstable: cmd.unstable };
           this.broadcast({ type: "validation", ...this.validation });
           return;
+        case "set_faults":
+          this.setFaults(cmd.faults);
+          return;
         case "profile_check": {
           const profile = this.profiles.get(cmd.profileId);
           if (!profile) throw new ProfileError(`No profile "${cmd.profileId}".`);
@@ -404,6 +411,20 @@ export class Hub {
     } catch (error) {
       this.notice(sub, error);
     }
+  }
+
+  private setFaults(faults: FaultConfig): void {
+    this.faults = faults;
+    if (this.junkTimer) clearInterval(this.junkTimer);
+    this.junkTimer = undefined;
+    if (faults.enabled && faults.junkEveryMs > 0) {
+      this.junkTimer = setInterval(() => {
+        if (this.current?.alive) this.current.injectJunk();
+      }, faults.junkEveryMs);
+      this.junkTimer.unref();
+    }
+    this.broadcast({ type: "faults", faults });
+    this.options.logger.info(`fault injection ${faults.enabled ? `on: ${JSON.stringify(faults)}` : "off"}`);
   }
 
   private afterProfilesChanged(): void {
@@ -509,6 +530,7 @@ export class Hub {
         redact: this.redact,
         serveClientMethod: (method) => ({ error: { code: -32601, message: "Method not found", data: { method } } }),
         schemaCheck: this.schemaCheck,
+        faults: new FaultInjector(() => this.faults),
         summaryExtra: {
           agentVersion: entry.version,
           kimi: entry.kimi,

@@ -10,6 +10,7 @@ import { classify, idFromKey } from "../lib/jsonrpc";
 import type { Direction, Frame, FrameKind, LifecycleInfo, RunSummary } from "../lib/wire";
 import { AgentProcess, type SpawnSpec } from "./agent-process";
 import { LineSplitter, type SplitLine } from "./line-splitter";
+import type { FaultInjector } from "./faults";
 import { FrameRing, type RingLimits } from "./ring-buffer";
 
 export interface RunOptions {
@@ -31,6 +32,8 @@ export interface RunOptions {
   onEnd?: () => void;
   /** Catalog and profile facts copied into the summary (diagnosis, login commands). */
   summaryExtra?: Partial<RunSummary>;
+  /** Fault injection between client and agent (off unless configured). */
+  faults?: FaultInjector;
   /** JSON Schema check of each JSON-RPC frame, when validation is on (read per frame: it can be toggled). */
   schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string }) => { path: string; message: string }[]) | undefined;
 }
@@ -110,7 +113,7 @@ export class Run {
       note: `Run ${o.runId}: agent ${o.agentLabel}, profile ${o.profileName}`,
     });
     this.process = new AgentProcess(o.spawn, {
-      stdout: (chunk) => this.onLines("in", this.stdout.push(chunk)),
+      stdout: (chunk) => this.onAgentLines(this.stdout.push(chunk)),
       stderr: (chunk) => this.onStderr(this.stderr.push(chunk)),
       exit: (code, signal) => this.onExit(code, signal),
       spawnError: (error) => this.onSpawnError(error),
@@ -163,9 +166,77 @@ export class Run {
     // Text with newlines crosses stdio as several lines; record it exactly that way.
     const body = text.endsWith("\n") ? text.slice(0, -1) : text;
     const lines = body.split("\n").map((line) => ({ text: line.endsWith("\r") ? line.slice(0, -1) : line, bytes: Buffer.byteLength(line), crlf: line.endsWith("\r") }));
+    if (this.options.faults?.active) {
+      for (const line of lines) this.sendWithFaults(line);
+      return { ok: true };
+    }
     this.onLines("out", lines);
     this.process.write(`${body}\n`);
     return { ok: true };
+  }
+
+  /** One client line through the fault injector: every decision is visible on the frame. */
+  private sendWithFaults(line: SplitLine): void {
+    const faults = this.options.faults;
+    if (!faults) return;
+    const method = classify(line.text).method;
+    const d = faults.out(line.text, method);
+    const write = (text: string): void => {
+      this.process?.write(`${text}\n`);
+      if (faults.killAfter(method)) {
+        const timer = setTimeout(() => {
+          this.lifecycle({ event: "kill_requested", pid: this.process?.pid, message: `fault injection: SIGKILL right after ${method}` });
+          this.process?.kill("SIGKILL");
+        }, 20);
+        timer.unref();
+      }
+    };
+    switch (d.action) {
+      case "pass":
+        this.recordLine("out", line);
+        write(line.text);
+        return;
+      case "drop":
+        this.recordLine("out", line, false, d.note);
+        return;
+      case "corrupt":
+        this.recordLine("out", { text: d.text, bytes: Buffer.byteLength(d.text), crlf: false }, false, d.note);
+        write(d.text);
+        return;
+      case "delay": {
+        this.recordLine("out", line, false, d.note);
+        setTimeout(() => write(line.text), d.ms).unref();
+        return;
+      }
+      case "fake-auth": {
+        this.recordLine("out", line, false, d.note);
+        const id = (classify(line.text).value as { id?: unknown } | undefined)?.id;
+        const answer = JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code: -32000, message: "Authentication required" } });
+        this.recordLine("in", { text: answer, bytes: Buffer.byteLength(answer), crlf: false }, false, "fault injection: this -32000 came from the relay, not the agent");
+        return;
+      }
+    }
+  }
+
+  /** Agent stdout lines, through the fault injector when it is on. */
+  private onAgentLines(lines: SplitLine[]): void {
+    const faults = this.options.faults;
+    if (!faults?.active) {
+      this.onLines("in", lines);
+      return;
+    }
+    for (const line of lines) {
+      const d = faults.in();
+      if (d.action === "pass") this.recordLine("in", line);
+      else if (d.action === "drop") this.recordLine("in", line, false, d.note, true);
+      else setTimeout(() => this.recordLine("in", line, false, d.note), d.ms).unref();
+    }
+  }
+
+  /** A junk line "on stdout" from the fault injector: classified like any other, marked injected. */
+  injectJunk(): void {
+    const text = `⚡ injected junk line ${new Date().toISOString()} (not JSON)`;
+    this.recordLine("in", { text, bytes: Buffer.byteLength(text), crlf: false }, false, "fault injection: junk line on stdout");
   }
 
   request(method: string, params: unknown): { ok: boolean; error?: string; id?: string } {
@@ -223,7 +294,7 @@ export class Run {
     }
   }
 
-  private recordLine(dir: Direction, line: SplitLine, auto = false): void {
+  private recordLine(dir: Direction, line: SplitLine, auto = false, injected?: string, unpaired = false): void {
     if (dir === "in") this.summary.counts.in++;
     else this.summary.counts.out++;
     if (line.tooLarge) {
@@ -243,7 +314,12 @@ export class Run {
       updateKind: c.updateKind,
       note: [c.note, line.crlf ? "line ended with CRLF" : undefined].filter(Boolean).join("; ") || undefined,
       auto: auto || undefined,
+      injected,
     }, false);
+    if (unpaired) {
+      this.commit(frame);
+      return;
+    }
     if (c.kind === "request" && c.id !== undefined && c.method) {
       const clash = this.correlator.request(dir, c.id, frame.seq, frame.t, c.method);
       if (clash !== undefined) frame.note = [frame.note, `duplicate id: request #${clash} with the same id is still pending`].filter(Boolean).join("; ");

@@ -275,7 +275,7 @@ describe("reliability", { timeout: 120_000 }, () => {
         await answer("init", "initialize", { protocolVersion: 1, clientCapabilities: { terminal: true } });
         await answer("new", "session/new", { cwd: path.join(victim.dataDir, "workspace"), mcpServers: [] });
         const spawnedChild = JSON.parse((await answer("spawn", "_test/spawn", { seconds: 299 })).raw) as { result: { pid: number } };
-        const terminal = JSON.parse((await answer("term", "_test/terminal", { command: "sleep", args: ["298"] })).raw) as { result: { client: { terminalId?: string } | null } };
+        const terminal = JSON.parse((await answer("term", "_test/ask", { method: "terminal/create", params: { sessionId: "tree-1", command: "sleep", args: ["298"] } })).raw) as { result: { client: { terminalId?: string } | null } };
         assert.ok(terminal.result.client?.terminalId, "the relay created the client terminal");
         const terminalPid = descendants(victim.pid).find((p) => (cmdline(p) ?? []).join(" ") === "sleep 298");
         assert.ok(terminalPid, "the client terminal's process runs");

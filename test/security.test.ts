@@ -2,13 +2,13 @@
  * Security suite (issue 7): the relay launches processes, so everything in the README's security
  * model is checked against a real `tsx server.ts` from outside, the way an attacker would reach
  * it — raw HTTP requests and WebSocket upgrades with chosen Host, Origin, token and cookie;
- * crafted commands that try to smuggle a binary, argv or env past the catalog; a non-loopback
- * bind; and a grep for every built-in secret over all a client received and all the server logged
+ * crafted commands that try to smuggle a binary, argv or env past the catalog; fs/* requests
+ * that try to leave the session's directory; a non-loopback bind; and a grep for every built-in secret over all a client received and all the server logged
  * while an agent did its best to leak them.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -33,7 +33,8 @@ import {
 
 const STUB = "stub";
 const LEAKY = "leaky";
-const AGENTS = [fixtureAgent(STUB, "stub-agent.mjs"), fixtureAgent(LEAKY, "leaky-agent.mjs", { kimi: true })];
+const TREE = "tree";
+const AGENTS = [fixtureAgent(STUB, "stub-agent.mjs"), fixtureAgent(LEAKY, "leaky-agent.mjs", { kimi: true }), fixtureAgent(TREE, "tree-agent.mjs")];
 
 /** The built-in example profiles' secrets (server/profile-store.ts); obviously fake, still secrets. */
 const SECRETS = ["sk-example-0000-fake-key-9f3a", "example-access-token-not-real-0000", "example-refresh-token-not-real-0000"];
@@ -182,30 +183,20 @@ describe("security", { timeout: 120_000 }, () => {
     assert.equal((await httpGet(a, "/api/health", { host: `localhost:${a.port}`, "x-acp-playground-token": a.token })).status, 200, "localhost is loopback");
   });
 
-  test(
-    "a loopback --host other than 127.0.0.1 keeps the Host check",
-    { todo: "BUG server.ts: allowAnyHost is true for any --host except the three literal names, so --host 127.0.0.2 (a loopback bind) turns the Host and Origin checks off" },
-    async () => {
-      const other = await startServer({ extraArgs: ["--host", "127.0.0.2"] });
-      try {
-        const status = await new Promise<number>((resolve, reject) => {
-          import("node:http")
-            .then(({ request }) => {
-              const req = request({ host: "127.0.0.2", port: other.port, path: "/api/health", headers: { host: `evil.example:${other.port}`, "x-acp-playground-token": other.token } }, (res) => {
-                res.resume();
-                resolve(res.statusCode ?? 0);
-              });
-              req.on("error", reject);
-              req.end();
-            })
-            .catch(reject);
-        });
-        assert.equal(status, 403, "Host evil.example must be refused on a loopback bind");
-      } finally {
-        await other.stop();
-      }
-    },
-  );
+  // Regression: the Host/Origin checks were once only on for three literal bind names, so a
+  // loopback bind such as 127.0.0.2 silently turned them off.
+  test("a loopback --host other than 127.0.0.1 keeps the Host and Origin checks", async () => {
+    const other = await startServer({ extraArgs: ["--host", "127.0.0.2"] });
+    try {
+      assert.equal(other.address, "127.0.0.2");
+      assert.equal((await httpGet(other, "/api/health", { "x-acp-playground-token": other.token })).status, 200, "its own Host is fine");
+      assert.equal((await httpGet(other, "/api/health", { host: `evil.example:${other.port}`, "x-acp-playground-token": other.token })).status, 403, "Host evil.example");
+      await expectUpgradeStatus(other, { host: `evil.example:${other.port}` }, 403, "WebSocket with Host evil.example");
+      await expectUpgradeStatus(other, { origin: `http://evil.example:${other.port}` }, 403, "WebSocket with Origin evil.example");
+    } finally {
+      await other.stop();
+    }
+  });
 
   test("crafted commands cannot run a binary outside the catalog, nor pass argv or env", async () => {
     const marker = path.join(os.tmpdir(), `pwned-${randomBytes(6).toString("hex")}`);
@@ -226,7 +217,7 @@ describe("security", { timeout: 120_000 }, () => {
           assert.match(why, /No agent .* in the catalog/, `${command.type} ${JSON.stringify(agentId)} refused because it is not in the catalog`);
         }
       }
-      assert.ok(!client.events.some((e) => e.type === "run" && !["kimi-2.1.0", "kimi-0.28.0", STUB, LEAKY].includes(e.run.agentId)), "no run of a non-catalog agent");
+      assert.ok(!client.events.some((e) => e.type === "run" && !["kimi-2.1.0", "kimi-0.28.0", STUB, LEAKY, TREE].includes(e.run.agentId)), "no run of a non-catalog agent");
 
       // A catalog id plus smuggled command, argv and env: the extras are ignored.
       const smuggled = {
@@ -273,6 +264,65 @@ describe("security", { timeout: 120_000 }, () => {
       assert.equal(existsSync("/tmp/pwned"), pwnedBefore, "/tmp/pwned was not created");
     } finally {
       await client.close();
+    }
+  });
+
+  test("fs/* requests are confined to the session's directory: no path traversal, no symlink escape", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "acp-pg-fs-"));
+    const cwd = path.join(root, "project");
+    const outside = path.join(root, "outside");
+    mkdirSync(cwd);
+    mkdirSync(outside);
+    writeFileSync(path.join(cwd, "inside.txt"), "inside");
+    writeFileSync(path.join(outside, "secret.txt"), "outside-secret");
+    symlinkSync(outside, path.join(cwd, "link-dir"));
+    symlinkSync(path.join(outside, "secret.txt"), path.join(cwd, "link-file.txt"));
+    const client = await WsClient.connect(a);
+    try {
+      const { runId } = await startRun(client, TREE);
+      let n = 0;
+      const ask = async (method: string, params: Record<string, unknown>): Promise<{ client: { content?: string } | null; error: { code: number; message: string } | null }> => {
+        const id = `ask-${++n}`;
+        client.send({ type: "send_raw", text: JSON.stringify({ jsonrpc: "2.0", id, method: "_test/ask", params: { method, params: { sessionId: "tree-1", ...params } } }) });
+        const answer = await client.waitForFrame(`the answer to ${method} ${JSON.stringify(params)}`, (f) => f.kind === "response" && f.id === `s:${id}`, runId);
+        return (JSON.parse(answer.raw) as { result: { client: { content?: string } | null; error: { code: number; message: string } | null } }).result;
+      };
+      const rpcAnswer = (id: string, method: string, params: unknown): Promise<Frame> => {
+        client.send({ type: "send_raw", text: JSON.stringify({ jsonrpc: "2.0", id, method, params }) });
+        return client.waitForFrame(`the answer to ${method}`, (f) => f.kind === "response" && f.id === `s:${id}`, runId);
+      };
+      await rpcAnswer("init", "initialize", { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true, writeTextFile: true } } });
+      await rpcAnswer("new", "session/new", { cwd, mcpServers: [] });
+
+      // Positive control: a file inside the session directory is served.
+      const inside = await ask("fs/read_text_file", { path: path.join(cwd, "inside.txt") });
+      assert.equal(inside.client?.content, "inside", "a file inside the session directory is readable");
+
+      const escapes = [
+        path.join(outside, "secret.txt"),
+        `${cwd}/../outside/secret.txt`,
+        path.join(cwd, "link-dir", "secret.txt"),
+        path.join(cwd, "link-file.txt"),
+        "/etc/hostname",
+        "inside.txt",
+      ];
+      for (const p of escapes) {
+        const r = await ask("fs/read_text_file", { path: p });
+        assert.ok(r.error, `reading ${p} is refused`);
+        assert.ok(!JSON.stringify(r).includes("outside-secret"), `${p}: nothing of the outside file comes back`);
+      }
+      for (const p of [path.join(outside, "written.txt"), `${cwd}/../outside/written.txt`, path.join(cwd, "link-dir", "written.txt"), path.join(cwd, "link-file.txt")]) {
+        const r = await ask("fs/write_text_file", { path: p, content: "pwned" });
+        assert.ok(r.error, `writing ${p} is refused`);
+      }
+      assert.equal(readFileSync(path.join(outside, "secret.txt"), "utf8"), "outside-secret", "the file behind the symlink is untouched");
+      assert.ok(!existsSync(path.join(outside, "written.txt")), "nothing was written outside");
+      const received = client.framesOf(runId).map((f) => f.raw).join("\n");
+      assert.ok(!received.includes("outside-secret"), "the outside file's content never reached the client");
+      client.send({ type: "kill" });
+    } finally {
+      await client.close();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
