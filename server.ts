@@ -18,6 +18,7 @@ import { Hub } from "./server/hub";
 import { Logger } from "./server/logger";
 import { startModelServer } from "./server/model-server";
 import { handleApi } from "./server/api";
+import { contentSecurityPolicy, newNonce } from "./server/csp";
 import { attachRelay } from "./server/relay";
 import { bundledNode } from "./server/runtime";
 
@@ -100,6 +101,10 @@ async function main(): Promise<void> {
       res.end(JSON.stringify({ ok: true, version }));
       return;
     }
+    // The page and Next's own routes get a strict CSP; Next stamps the nonce on its scripts.
+    const csp = contentSecurityPolicy(newNonce(), config.dev);
+    req.headers["content-security-policy"] = csp;
+    res.setHeader("content-security-policy", csp);
     void handle(req, res);
   });
 

@@ -73,7 +73,8 @@ export function Playground() {
   const facts = useMemo(() => sessionFacts(frames, (seq) => store.frame(seq)), [frames, log.version, store]);
   const sessionId = chosenSession && facts.knownSessions.includes(chosenSession) ? chosenSession : facts.sessionId;
   const pending = useMemo(() => (viewingCurrent ? pendingAgentRequests(frames) : []), [frames, log.version, viewingCurrent]);
-  const entries = useMemo(() => buildTranscript(frames), [frames, log.version]);
+  // Views of the whole log are built only while their tab is open: each one reads every frame.
+  const entries = useMemo(() => (side === "transcript" ? buildTranscript(frames) : []), [frames, log.version, side]);
 
   useEffect(() => {
     if (auth.length > 0 && !auth.some((m) => m.id === authMethodId)) setAuthMethodId(auth[0].id);
@@ -84,11 +85,12 @@ export function Playground() {
     const earlier = viewRun?.homeFrom ? state.runs.find((r) => r.runId === viewRun.homeFrom)?.loginAttempts ?? [] : [];
     return [...earlier, ...(viewRun?.loginAttempts ?? [])];
   }, [viewRun, state.runs]);
-  const steps = useMemo(() => authTimeline(frames, { loginRuns }), [frames, log.version, loginRuns]);
+  const steps = useMemo(() => (side === "auth" ? authTimeline(frames, { loginRuns }) : []), [frames, log.version, loginRuns, side]);
+  const authFailed = useMemo(() => frames.some((f) => f.kind === "error" && f.errorCode === -32000), [frames, log.version]);
   const guided = nextGuidedStep(steps, auth, running && viewingCurrent);
   const diagnosis = useMemo(
     () =>
-      viewRun
+      viewRun && side === "auth"
         ? diagnose({
             frames,
             agent: { id: viewRun.agentId, version: viewRun.agentInfo?.version ?? viewRun.agentVersion, kimi: viewRun.kimi },
@@ -97,7 +99,7 @@ export function Playground() {
             failureSeq: whySeq,
           })
         : undefined,
-    [frames, log.version, viewRun, caps, whySeq],
+    [frames, log.version, viewRun, caps, whySeq, side],
   );
   const terminalMethods = useMemo(
     () => auth.filter((m) => m.class === "terminal" || m.class === "legacy-terminal").map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })),
@@ -232,7 +234,7 @@ export function Playground() {
               Session
             </button>
             <button type="button" data-testid="tab-auth" className={side === "auth" ? "active" : ""} onClick={() => setSide("auth")}>
-              Auth{diagnosis ? " ⚠" : ""}
+              Auth{authFailed ? " ⚠" : ""}
             </button>
           </div>
           {side === "auth" ? (

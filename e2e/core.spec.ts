@@ -61,3 +61,21 @@ test("after a reload the whole log of the running agent is back", async ({ pg, p
   expect(after).toEqual(seqs);
   await expect(pg.rows({ kind: "error", method: "session/new" }).last()).toHaveAttribute("data-error-code", "-32000");
 });
+
+test("the page works under a strict Content-Security-Policy (nonce scripts, no eval, no inline script)", async ({ pg, page, server }) => {
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
+  const response = await page.goto(server.url);
+  const csp = (await response?.headerValue("content-security-policy")) ?? "";
+  expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
+  expect(csp).not.toContain("unsafe-eval");
+  expect(/script-src[^;]*unsafe-inline/.test(csp)).toBe(false);
+  expect(csp).toContain("frame-ancestors 'none'");
+  await pg.launch("Logged out", "kimi-2.1.0");
+  await pg.sessionNew();
+  await page.getByTestId("tab-auth").click();
+  await expect(page.getByTestId("auth-timeline")).toBeVisible();
+  expect(violations).toEqual([]);
+});

@@ -22,6 +22,8 @@ export interface Violation {
 export interface SchemaCheckContext {
   /** For a response or error: the method of the request it answers. */
   requestMethod?: string;
+  /** The frame's message when the caller has parsed it already (saves a second JSON.parse per frame). */
+  value?: unknown;
 }
 
 export type SchemaChecker = (frame: Frame, ctx: SchemaCheckContext) => Violation[];
@@ -226,10 +228,13 @@ export function createSchemaChecker(opts: { unstable?: boolean } = {}): SchemaCh
   return (frame, ctx) => {
     if (!CHECKED_KINDS.has(frame.kind) || frame.dir === "sys") return [];
     let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(frame.raw) as Record<string, unknown>;
-    } catch {
-      return []; // The relay already marks the line malformed; a schema adds nothing.
+    if (ctx.value !== undefined) msg = ctx.value as Record<string, unknown>; // the relay parsed it already
+    else {
+      try {
+        msg = JSON.parse(frame.raw) as Record<string, unknown>;
+      } catch {
+        return []; // The relay already marks the line malformed; a schema adds nothing.
+      }
     }
     const f = flavor(unstable);
     const out: Violation[] = [];

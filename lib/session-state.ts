@@ -86,7 +86,8 @@ export function sessionFacts(frames: readonly Frame[], bySeq: (seq: number) => F
         const modelId = req ? (parseMessage(req)?.params as { modelId?: unknown } | undefined)?.modelId : undefined;
         if (typeof modelId === "string") facts.models = { ...facts.models, currentModelId: modelId };
       }
-    } else if (f.dir === "in" && f.kind === "notification" && f.method === "session/update") {
+    } else if (f.dir === "in" && f.kind === "notification" && (f.updateKind === "current_mode_update" || f.updateKind === "config_option_update")) {
+      // Only these two kinds matter here; checking the stamped kind first skips parsing every chunk.
       const update = (parseMessage(f)?.params as { update?: Record<string, unknown> } | undefined)?.update;
       if (f.updateKind === "current_mode_update" && facts.modes && typeof update?.currentModeId === "string") {
         facts.modes = { ...facts.modes, currentModeId: update.currentModeId };

@@ -35,7 +35,7 @@ export interface RunOptions {
   /** Fault injection between client and agent (off unless configured). */
   faults?: FaultInjector;
   /** JSON Schema check of each JSON-RPC frame, when validation is on (read per frame: it can be toggled). */
-  schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string }) => { path: string; message: string }[]) | undefined;
+  schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string; value?: unknown }) => { path: string; message: string }[]) | undefined;
 }
 
 export type ClientMethodOutcome = { pending: true } | { result: unknown } | { error: { code: number; message: string; data?: unknown } };
@@ -340,7 +340,7 @@ export class Run {
     if (c.kind === "error") this.summary.counts.errors++;
     const check = this.options.schemaCheck?.();
     if (check) {
-      const violations = check(frame, { requestMethod: frame.pairSeq !== undefined ? frame.method : undefined });
+      const violations = check(frame, { requestMethod: frame.pairSeq !== undefined ? frame.method : undefined, value: c.value });
       if (violations.length) frame.violations = violations;
     }
     this.commit(frame);
@@ -468,8 +468,12 @@ export class Run {
       kind,
       raw: text,
       bytes: extra.bytes ?? Buffer.byteLength(raw),
-      ...stripUndefined(extra),
     };
+    // Only defined fields: a frame is serialized for every tab, so absent beats `undefined`.
+    for (const key in extra) {
+      const value = extra[key as keyof Frame];
+      if (value !== undefined) (frame as unknown as Record<string, unknown>)[key] = value;
+    }
     if (frame.errorMessage) frame.errorMessage = this.options.redact(frame.errorMessage);
     if (frame.note) frame.note = this.options.redact(frame.note);
     if (commit) this.commit(frame);
@@ -508,9 +512,4 @@ function answerMessage(id: string, answer: { result?: unknown; error?: { code: n
   return answer.error ? { ...base, error: answer.error } : { ...base, result: answer.result ?? {} };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
-}
 
