@@ -93,6 +93,11 @@ test("Guided mode walks one step per click and says what the next step sends", a
   await pg.open();
   await pg.pickProfile("Logged out");
   await pg.pickAgent("kimi-2.1.0");
+  // Earlier tests in this worker may have left an agent running: guided starts from nothing.
+  if (await page.getByTestId("btn-kill").isEnabled()) {
+    await page.getByTestId("btn-kill").click();
+    await expect(pg.runState).toHaveAttribute("data-state", "exited");
+  }
   await page.getByTestId("tab-auth").click();
   const next = page.getByTestId("btn-guided");
   await expect(next).toContainText("Start the agent");
