@@ -19,6 +19,8 @@ export interface AuthPanelProps {
   diagnosis?: Diagnosis;
   flow?: Extract<ServerEvent, { type: "flow" }>;
   terminalMethods: { method: AuthMethodView; commands: LoginCommands }[];
+  /** The relay's check of each login command: does the executable exist? */
+  loginCheck?: Extract<ServerEvent, { type: "login_check" }>["results"];
   login?: Extract<ServerEvent, { type: "login" }>;
   loginOutput: string;
   loginEpoch: number;
@@ -75,6 +77,19 @@ export function AuthPanel(p: AuthPanelProps) {
                   <div key={convention} className="login-cmd" data-testid={`login-cmd-${convention}`}>
                     <span className="muted">{convention === "spec" ? "spec (agent command + args):" : 'legacy _meta["terminal-auth"]:'}</span>
                     <code>{formatCommand(commands[convention])}</code>
+                    {(() => {
+                      const c = p.loginCheck?.find((r) => r.methodId === method.id && r.convention === convention);
+                      if (!c) return null;
+                      return c.ok ? (
+                        <span className="ok small" data-testid={`login-check-${convention}`} data-state="ok">
+                          ✓ executable found: {c.resolved}
+                        </span>
+                      ) : (
+                        <span className="problem small" data-testid={`login-check-${convention}`} data-state="failed">
+                          ✗ {c.problem}
+                        </span>
+                      );
+                    })()}
                     <button type="button" data-testid={`btn-login-${convention}`} disabled={loginRunning} onClick={() => p.onLogin(method.id, convention)}>
                       Run login
                     </button>

@@ -17,8 +17,8 @@ export interface FrameListProps {
   selectedSeq?: number;
   onFilterChange: (filter: FrameFilter) => void;
   onSelect: (seq: number) => void;
-  validation: boolean;
-  onValidationChange: (enabled: boolean) => void;
+  validation: { enabled: boolean; unstable: boolean };
+  onValidationChange: (validation: { enabled: boolean; unstable: boolean }) => void;
 }
 
 const ROW_HEIGHT = 26;
@@ -94,7 +94,17 @@ export function FrameList(p: FrameListProps) {
           {p.frames.length} / {p.totalFrames}
         </span>
         <label title="Check each frame against the ACP JSON Schema shipped with the SDK">
-          <input type="checkbox" data-testid="toggle-validation" checked={p.validation} onChange={(e) => p.onValidationChange(e.target.checked)} /> schema check
+          <input type="checkbox" data-testid="toggle-validation" checked={p.validation.enabled} onChange={(e) => p.onValidationChange({ ...p.validation, enabled: e.target.checked })} /> schema check
+        </label>
+        <label title="Validate against the SDK's unstable schema (methods and fields not yet stable)">
+          <input
+            type="checkbox"
+            data-testid="toggle-unstable-schema"
+            checked={p.validation.unstable}
+            disabled={!p.validation.enabled}
+            onChange={(e) => p.onValidationChange({ ...p.validation, unstable: e.target.checked })}
+          />{" "}
+          unstable
         </label>
         <label title="Keep the newest frame in view">
           <input type="checkbox" data-testid="follow" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow

@@ -105,6 +105,13 @@ export function Playground() {
     () => auth.filter((m) => m.class === "terminal" || m.class === "legacy-terminal").map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })),
     [auth, viewRun?.argv],
   );
+  // Ask the relay whether the login commands can run, whenever the advertised methods change.
+  const methodKey = terminalMethods.map((t) => t.method.id).join(",");
+  useEffect(() => {
+    if (side === "auth" && methodKey && viewingCurrent) send({ type: "login_check" });
+    // send is stable in behaviour; re-check only when methods, tab or run change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [methodKey, side, viewingCurrent, log.runId]);
   const logoutAdvertised = useMemo(() => {
     const caps = lastInitialize(frames)?.result?.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
     return caps?.auth?.logout !== undefined && caps.auth.logout !== null;
@@ -214,8 +221,8 @@ export function Playground() {
             methods={methods}
             selectedSeq={selectedSeq}
             onFilterChange={setFilter}
-            validation={state.validation.enabled}
-            onValidationChange={(enabled) => send({ type: "set_validation", enabled, unstable: state.validation.unstable })}
+            validation={state.validation}
+            onValidationChange={(v) => send({ type: "set_validation", enabled: v.enabled, unstable: v.unstable })}
             onSelect={(seq) => {
               setSelectedSeq(seq);
               setSide("detail");
@@ -244,6 +251,7 @@ export function Playground() {
               diagnosis={diagnosis}
               flow={state.flow}
               terminalMethods={terminalMethods}
+              loginCheck={state.loginCheck && state.loginCheck.runId === log.runId ? state.loginCheck.results : undefined}
               login={state.login}
               loginOutput={state.loginOutput}
               loginEpoch={state.loginEpoch}

@@ -61,6 +61,9 @@ test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits
   await page.getByTestId("tab-auth").click();
   await expect(page.getByTestId("login-cmd-spec")).toContainText("acp --login");
   await expect(page.getByTestId("login-cmd-legacy")).toContainText("main.mjs login");
+  // Before running anything, the relay says whether each command's executable exists.
+  await expect(page.getByTestId("login-check-spec")).toHaveAttribute("data-state", "ok");
+  await expect(page.getByTestId("login-check-legacy")).toHaveAttribute("data-state", "ok");
   await page.getByTestId("btn-login-spec").click();
   await expect(page.getByTestId("login-state")).toHaveAttribute("data-state", "exited", { timeout: 60_000 });
   const code = await page.getByTestId("login-state").getAttribute("data-exit-code");

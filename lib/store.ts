@@ -48,6 +48,7 @@ export interface Snapshot {
   clientTerminals: ClientTerminalView[];
   validation: { enabled: boolean; unstable: boolean };
   faults?: FaultConfig;
+  loginCheck?: Extract<ServerEvent, { type: "login_check" }>;
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
 }
 
@@ -186,6 +187,9 @@ export class PlaygroundStore {
         return;
       case "matrix":
         this.update({ matrix: event });
+        return;
+      case "login_check":
+        this.update({ loginCheck: event });
         return;
       case "faults":
         this.update({ faults: event.faults });

@@ -246,7 +246,9 @@ export type ClientCommand =
   /** Open one matrix cell's recorded frames as a read-only run. */
   | { type: "matrix_open"; index: number }
   | { type: "set_validation"; enabled: boolean; unstable: boolean }
-  | { type: "set_faults"; faults: FaultConfig };
+  | { type: "set_faults"; faults: FaultConfig }
+  /** Does each terminal-login command of the current run exist and can it run? */
+  | { type: "login_check" };
 
 /** Relay → browser. */
 export type ServerEvent =
@@ -282,6 +284,7 @@ export type ServerEvent =
   | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[] }
   | { type: "validation"; enabled: boolean; unstable: boolean }
   | { type: "faults"; faults: FaultConfig }
+  | { type: "login_check"; runId: string; results: { methodId: string; convention: "spec" | "legacy"; ok: boolean; resolved?: string; problem?: string }[] }
   /** The agent wrote a file through fs/write_text_file; old and new text for a diff. */
   | { type: "fs_write"; runId: string; sessionId: string; path: string; oldText: string | null; newText: string }
   /** A client terminal (terminal/create) the relay runs for the agent: creation, output, exit. */
@@ -357,6 +360,7 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       return cols && rows ? { ok: true, command: { type, cols, rows } } : { ok: false, error: "login_resize needs cols and rows" };
     }
     case "login_cancel":
+    case "login_check":
       return { ok: true, command: { type } };
     case "flow": {
       if (record.mode !== "probe" && record.mode !== "auto") return { ok: false, error: 'flow mode must be "probe" or "auto"' };

@@ -12,7 +12,7 @@ import { loginCommands } from "../lib/terminal-login";
 import type { AdvertisementVariant, ClientCaps, FlowMode, Frame, ServerEvent } from "../lib/wire";
 import { PlaygroundError } from "./errors";
 import type { Logger } from "./logger";
-import { LoginTerminal } from "./login-terminal";
+import { LoginTerminal, resolveLoginCommand } from "./login-terminal";
 import type { Run } from "./run";
 
 export interface AuthHost {
@@ -114,6 +114,29 @@ export class AuthFlows {
       this.host.emit({ type: "login_output", data: "", reset: true });
       this.publish({ type: "login", state: "running", runId: run.id, convention, argv: attempt.argv });
     });
+  }
+
+  /** Resolve every terminal-login command of the current run without running it. */
+  checkLogins(): Extract<ServerEvent, { type: "login_check" }> | undefined {
+    const run = this.host.current();
+    if (!run) return undefined;
+    const spawn = run.spawnSpec;
+    const results: Extract<ServerEvent, { type: "login_check" }>["results"] = [];
+    for (const method of authMethods(run.ring.all())) {
+      const commands = loginCommands(method, [spawn.file, ...spawn.args]);
+      for (const convention of ["spec", "legacy"] as const) {
+        const command = commands[convention];
+        if (!command) continue;
+        try {
+          const resolved = resolveLoginCommand(command.argv, spawn.cwd, { ...spawn.env, ...command.env });
+          results.push({ methodId: method.id, convention, ok: true, resolved: this.host.redactor().redact(resolved) });
+        } catch (error) {
+          const e = error as PlaygroundError;
+          results.push({ methodId: method.id, convention, ok: false, problem: this.host.redactor().redact(`${e.message}${e.hint ? ` ${e.hint}` : ""}`) });
+        }
+      }
+    }
+    return { type: "login_check", runId: run.id, results };
   }
 
   input(data: string): void {

@@ -360,6 +360,11 @@ export class Hub {
         case "login_cancel":
           this.auth.cancel();
           return;
+        case "login_check": {
+          const result = this.auth.checkLogins();
+          if (result) sub.send(result);
+          return;
+        }
         case "flow":
           await this.auth.flow(cmd.mode, cmd.agentId, cmd.cwd, cmd.caps);
           return;
