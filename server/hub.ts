@@ -1,6 +1,7 @@
 /**
  * The relay's state: the catalog, the profiles, the runs (one current, earlier ones browsable) and
- * the attached browser tabs. Frames reach tabs batched per tick, pulled from each run's ring by a
+ * the attached browser tabs; auth flows and evidence live in their own files and reach in through
+ * small host interfaces. Frames reach tabs batched per tick, pulled from each run's ring by a
  * per-tab cursor, so a slow tab never makes the server buffer more than the ring holds and a
  * reloaded tab simply starts its cursor at zero.
  */
@@ -8,20 +9,18 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Redactor } from "../lib/redact";
-import type { ClientCommand, Frame, PermissionPolicy, ServerEvent, ServerInfo } from "../lib/wire";
-import { type AuthHost, AuthFlows } from "./auth-flows";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
-import type { FaultConfig, RunSummary } from "../lib/wire";
+import type { ClientCommand, FaultConfig, Frame, PermissionPolicy, RunSummary, ServerEvent, ServerInfo } from "../lib/wire";
+import { type AuthHost, AuthFlows } from "./auth-flows";
+import { Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
+import { childEnv } from "./child-env";
+import { ClientMethodServer } from "./client-methods";
+import { PlaygroundError, ProfileError } from "./errors";
 import { Evidence } from "./evidence";
 import { FaultInjector, NO_FAULTS } from "./faults";
-import { type CatalogEntry, Catalog } from "./catalog";
-import { childEnv } from "./child-env";
-import { PlaygroundError, ProfileError } from "./errors";
 import type { Logger } from "./logger";
-import { ClientMethodServer } from "./client-methods";
 import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
 import { Run, type RunListener, type RunOptions } from "./run";
-import type { ResolvedCommand } from "./catalog";
 
 interface Prepared {
   cwd: string;
