@@ -78,6 +78,11 @@ test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits
   const home = path.join(server.dataDir, "runs", runId ?? "missing", "home");
   expect(existsSync(home)).toBe(true);
   expect(existsSync(path.join(home, "credentials", "kimi-code.json"))).toBe(false);
+  // A reload brings the login's state and output back, like the frame log.
+  await page.reload();
+  await page.getByTestId("tab-auth").click();
+  await expect(page.getByTestId("login-state")).toHaveAttribute("data-exit-code", code ?? "missing");
+  await expect(page.getByTestId("login-output")).toContainText("Login failed");
 });
 
 test("the advertisement diff renders four variants for Kimi", async ({ pg, page }) => {

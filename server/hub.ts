@@ -205,6 +205,8 @@ export class Hub {
       faults: this.faults,
       matrix: this.evidence.matrixState,
     });
+    // A reloaded tab gets the login terminal's recent output back, like the frame log.
+    if (this.auth.loginScrollback) sub.send({ type: "login_output", data: this.auth.loginScrollback, reset: true });
     this.schedule();
     return {
       command: (cmd) => this.command(sub, cmd),
