@@ -15,6 +15,9 @@ import { LoginTerminalView } from "./LoginTerminalView";
 
 export interface AuthPanelProps {
   steps: AuthStep[];
+  /** This run is the reconnect after a terminal login in an earlier run (same home). */
+  reconnectedFrom?: { runId: string; method: string; exitCode: number | null };
+  onSelectRun: (runId: string) => void;
   guided: GuidedStep;
   diagnosis?: Diagnosis;
   flow?: Extract<ServerEvent, { type: "flow" }>;
@@ -59,6 +62,15 @@ export function AuthPanel(p: AuthPanelProps) {
       {p.flow ? (
         <div className={`flow flow-${p.flow.state}`} data-testid="flow-status" data-mode={p.flow.mode} data-state={p.flow.state}>
           {p.flow.mode}: {p.flow.message}
+        </div>
+      ) : null}
+      {p.reconnectedFrom ? (
+        <div className="flow flow-done" data-testid="reconnected-from" data-run-id={p.reconnectedFrom.runId}>
+          Reconnected after the terminal login “{p.reconnectedFrom.method}” in{" "}
+          <button type="button" className="link" onClick={() => p.reconnectedFrom && p.onSelectRun(p.reconnectedFrom.runId)}>
+            {p.reconnectedFrom.runId}
+          </button>{" "}
+          exited with code {p.reconnectedFrom.exitCode}: a new agent process in the same home, then initialize and the retried session/new below.
         </div>
       ) : null}
       <AuthTimeline steps={p.steps} onSelect={p.onSelect} />

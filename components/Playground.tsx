@@ -81,9 +81,12 @@ export function Playground() {
   }, [auth, authMethodId]);
 
   // The auth debugger's views, all derived from the viewed run's frames and summary.
-  const loginRuns = useMemo(() => {
-    const earlier = viewRun?.homeFrom ? state.runs.find((r) => r.runId === viewRun.homeFrom)?.loginAttempts ?? [] : [];
-    return [...earlier, ...(viewRun?.loginAttempts ?? [])];
+  // Each run's timeline covers its own process; a reconnect after a login names the run it came from.
+  const loginRuns = useMemo(() => viewRun?.loginAttempts ?? [], [viewRun]);
+  const reconnectedFrom = useMemo(() => {
+    const from = viewRun?.homeFrom ? state.runs.find((r) => r.runId === viewRun.homeFrom) : undefined;
+    const login = from?.loginAttempts.at(-1);
+    return from && login ? { runId: from.runId, method: login.method, exitCode: login.exitCode } : undefined;
   }, [viewRun, state.runs]);
   const steps = useMemo(() => (side === "auth" ? authTimeline(frames, { loginRuns }) : []), [frames, log.version, loginRuns, side]);
   const authFailed = useMemo(() => frames.some((f) => f.kind === "error" && f.errorCode === -32000), [frames, log.version]);
@@ -247,6 +250,8 @@ export function Playground() {
           {side === "auth" ? (
             <AuthPanel
               steps={steps}
+              reconnectedFrom={reconnectedFrom}
+              onSelectRun={(runId) => send({ type: "select_run", runId })}
               guided={guided}
               diagnosis={diagnosis}
               flow={state.flow}

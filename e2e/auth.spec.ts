@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { expect, test } from "./fixtures";
+import { expect, type PlaygroundServer, startServer, test } from "./fixtures";
+import { PlaygroundPage } from "./pages/playground";
 
 test("API key + 0.28.0: Probe marks session/new failed and the diagnosis names #1330 and its fix", async ({ pg, page }) => {
   await pg.open();
@@ -132,4 +133,39 @@ test("Auto runs the whole flow: the remediation is the terminal login, which fai
   await expect(page.getByTestId("flow-status")).toContainText("login exited with code");
   await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "failed");
   await expect(page.getByTestId("login-state")).toHaveAttribute("data-state", "exited");
+});
+
+test.describe("a terminal login that succeeds", () => {
+  let server: PlaygroundServer;
+  test.afterEach(async () => server?.stop());
+
+  test("exit 0 → the playground reconnects in the same home, initializes and the retried session/new succeeds", async ({ page }) => {
+    server = await startServer({
+      agentsJson: { agents: [{ id: "login-agent", label: "Login agent (fixture)", command: path.resolve("test/fixtures/login-agent.mjs"), args: [], runtime: "node22" }] },
+    });
+    const pg = new PlaygroundPage(page, server.url);
+    await pg.launch("Logged out", "login-agent");
+    await expect(await pg.sessionNew()).toHaveAttribute("data-error-code", "-32000");
+    await page.getByTestId("tab-auth").click();
+    await expect(page.getByTestId("login-check-spec")).toHaveAttribute("data-state", "ok");
+    await page.getByTestId("btn-login-spec").click();
+    await expect(page.getByTestId("login-state")).toHaveAttribute("data-state", "running");
+    await expect(page.getByTestId("login-output")).toContainText("who are you?");
+    // Type into the browser terminal, as a user would.
+    await page.getByTestId("login-terminal").click();
+    await page.keyboard.type("playwright");
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId("login-state")).toHaveAttribute("data-exit-code", "0");
+    await expect(page.getByTestId("login-output")).toContainText("logged in as playwright");
+    // A new run (reconnect) answers the retried session/new.
+    await expect(page.getByTestId("run-item")).toHaveCount(2);
+    await expect(pg.rows({ dir: "in", method: "session/new", kind: "response" })).toHaveCount(1, { timeout: 20_000 });
+    await expect(page.getByTestId("reconnected-from")).toContainText("exited with code 0");
+    await expect(page.locator('[data-testid="auth-step"][data-step="session"]')).toHaveAttribute("data-state", "ok");
+    await expect(page.locator('[data-testid="auth-step"][data-state="failed"]')).toHaveCount(0);
+    // The run that logged in keeps its own story: gated, then the login that exited 0.
+    await page.getByTestId("reconnected-from").getByRole("button").click();
+    await expect(page.locator('[data-testid="auth-step"][data-step="session"]')).toHaveAttribute("data-state", "failed");
+    await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "ok");
+  });
 });

@@ -78,13 +78,10 @@ export class StreamRedactor {
 
   push(chunk: string): string {
     const text = this.pending + chunk;
-    // Any match starting before `cut` fits entirely in `text` (it is at most `hold + 1` long),
-    // so the decision there cannot change when more data arrives.
-    const cut = text.length - this.hold;
-    if (cut <= 0) {
-      this.pending = text;
-      return "";
-    }
+    // Hold back only a tail that could still grow into a secret: the earliest position whose
+    // remainder is a proper prefix of some secret form. Everything before it is final, so an
+    // interactive prompt without a newline ("enter the code: ") shows at once.
+    const cut = this.holdFrom(text);
     let out = "";
     let last = 0;
     for (const m of this.redactor.matches(text)) {
@@ -96,6 +93,14 @@ export class StreamRedactor {
     out += text.slice(last, end);
     this.pending = text.slice(end);
     return out;
+  }
+
+  private holdFrom(text: string): number {
+    for (let i = Math.max(0, text.length - this.hold); i < text.length; i++) {
+      const tail = text.slice(i);
+      for (const form of this.redactor.forms) if (form.length > tail.length && form.startsWith(tail)) return i;
+    }
+    return text.length;
   }
 
   /** The stream ended: whatever was held back can no longer grow into a secret. */

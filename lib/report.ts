@@ -49,6 +49,7 @@ export function buildReport(input: ReportInput): string {
   out.push(`- Catalog id: \`${run.agentId}\` (${run.agentLabel})`);
   if (run.agentInfo) out.push(`- agentInfo: ${run.agentInfo.name} ${run.agentInfo.version}${run.agentInfo.title ? ` (“${run.agentInfo.title}”)` : ""}`);
   if (run.argv) out.push(`- Command: \`${run.argv.join(" ")}\``);
+  if (run.homeFrom) out.push(`- Reconnected in the home of ${run.homeFrom} (after a terminal login or a restart).`);
   out.push(`- Process: ${run.state}${run.exitCode !== undefined && run.exitCode !== null ? `, exit code ${run.exitCode}` : ""}${run.signal ? `, signal ${run.signal}` : ""}`);
   out.push("");
   out.push("## Profile");

@@ -71,12 +71,11 @@ export class Evidence {
     } catch {
       agentNode = "missing";
     }
-    const earlier = run.summary.homeFrom ? this.host.run(run.summary.homeFrom)?.summary.loginAttempts ?? [] : [];
     return buildReport({
       environment: { os: `${os.type()} ${os.release()} ${os.arch()}`, serverNode: process.version, agentNode, playground: this.host.version },
       run: run.summary,
       frames: run.ring.all(),
-      loginRuns: [...earlier, ...run.summary.loginAttempts],
+      loginRuns: run.summary.loginAttempts,
       matrix: this.matrixCells.length ? this.matrixCells : undefined,
       redact: this.host.redact,
     });
