@@ -10,12 +10,29 @@ export class PlaygroundPage {
     await expect(this.page.getByTestId("agent-picker").locator("option").first()).toBeAttached();
   }
 
+  /** The newest run's id (the run list shows newest first), or "" before any run. */
+  async newestRunId(): Promise<string> {
+    const first = this.page.getByTestId("run-item").first();
+    return (await first.count()) ? ((await first.getAttribute("data-run-id")) ?? "") : "";
+  }
+
+  /** Wait until a run newer than `before` is listed and its agent is running. */
+  async waitForNewRun(before: string): Promise<void> {
+    await expect.poll(() => this.newestRunId()).not.toBe(before);
+    await expect(this.runState).toHaveAttribute("data-state", "running");
+  }
+
+  /** Pick a profile; with an agent running, switching restarts it, so wait for that run too. */
   async pickProfile(name: string): Promise<void> {
     const picker = this.page.getByTestId("profile-picker");
     const value = await picker.locator("option", { hasText: name }).first().getAttribute("value");
     if (!value) throw new Error(`no profile named ${name}`);
-    if ((await picker.inputValue()) !== value) await picker.selectOption(value);
+    if ((await picker.inputValue()) === value) return;
+    const restarts = (await this.runState.getAttribute("data-state")) === "running";
+    const before = await this.newestRunId();
+    await picker.selectOption(value);
     await expect(picker).toHaveValue(value);
+    if (restarts) await this.waitForNewRun(before);
   }
 
   async pickAgent(id: string): Promise<void> {
@@ -33,10 +50,9 @@ export class PlaygroundPage {
 
   /** Start a run and wait until the agent process is running. */
   async start(): Promise<void> {
-    const before = await this.page.getByTestId("run-item").count();
+    const before = await this.newestRunId();
     await this.page.getByTestId("btn-start").click();
-    await expect(this.page.getByTestId("run-item")).toHaveCount(before + 1);
-    await expect(this.runState).toHaveAttribute("data-state", "running");
+    await this.waitForNewRun(before);
   }
 
   get runState(): Locator {
