@@ -1,5 +1,6 @@
 /** The auth matrix: pick agents × profiles, run the probe flow on each, read the verdict grid. */
 import { useState } from "react";
+import { Modal } from "./Modal";
 import type { CatalogEntryView, MatrixCellView, ProfileView, ServerEvent } from "../lib/wire";
 
 export interface MatrixViewProps {
@@ -34,92 +35,84 @@ export function MatrixView(p: MatrixViewProps) {
   const agentIds = m ? [...new Set(m.cells.map((c) => c.agentId))] : [];
   const profileNames = m ? [...new Set(m.cells.map((c) => c.profileName))] : [];
   return (
-    <div className="modal-backdrop" data-testid="matrix-view">
-      <div className="modal">
-        <header>
-          <h2>Auth matrix</h2>
-          <button type="button" data-testid="btn-close-matrix" onClick={p.onClose} aria-label="Close">
-            ×
-          </button>
-        </header>
-        <div className="matrix-body">
-          <div className="matrix-pick">
-            <fieldset>
-              <legend>Agents</legend>
-              {p.catalog.map((c) => (
-                <label key={c.id}>
-                  <input type="checkbox" data-testid="matrix-agent" data-id={c.id} checked={agents.includes(c.id)} onChange={() => setAgents(toggle(agents, c.id))} /> {c.label}
-                </label>
-              ))}
-            </fieldset>
-            <fieldset>
-              <legend>Profiles</legend>
-              {p.profiles.map((x) => (
-                <label key={x.id}>
-                  <input type="checkbox" data-testid="matrix-profile" data-id={x.id} checked={profiles.includes(x.id)} onChange={() => setProfiles(toggle(profiles, x.id))} /> {x.name}
-                </label>
-              ))}
-            </fieldset>
-            <div className="button-row">
-              <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || agents.length === 0 || profiles.length === 0} onClick={() => p.onRun(agents, profiles)}>
-                Run {agents.length * profiles.length} probes
-              </button>
-              {m && !m.running ? (
-                <>
-                  <a href="/api/matrix.md" download data-testid="matrix-export-md">
-                    Markdown
-                  </a>
-                  <a href="/api/matrix.json" download data-testid="matrix-export-json">
-                    JSON
-                  </a>
-                </>
-              ) : null}
-            </div>
-            <p className="muted small">Each cell: spawn, initialize, session/new, close — never authenticates. Click a finished cell for its frames.</p>
+    <Modal title="Auth matrix" testId="matrix-view" closeTestId="btn-close-matrix" onClose={p.onClose}>
+      <div className="matrix-body">
+        <div className="matrix-pick">
+          <fieldset>
+            <legend>Agents</legend>
+            {p.catalog.map((c) => (
+              <label key={c.id}>
+                <input type="checkbox" data-testid="matrix-agent" data-id={c.id} checked={agents.includes(c.id)} onChange={() => setAgents(toggle(agents, c.id))} /> {c.label}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset>
+            <legend>Profiles</legend>
+            {p.profiles.map((x) => (
+              <label key={x.id}>
+                <input type="checkbox" data-testid="matrix-profile" data-id={x.id} checked={profiles.includes(x.id)} onChange={() => setProfiles(toggle(profiles, x.id))} /> {x.name}
+              </label>
+            ))}
+          </fieldset>
+          <div className="button-row">
+            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || agents.length === 0 || profiles.length === 0} onClick={() => p.onRun(agents, profiles)}>
+              Run {agents.length * profiles.length} probes
+            </button>
+            {m && !m.running ? (
+              <>
+                <a href="/api/matrix.md" download data-testid="matrix-export-md">
+                  Markdown
+                </a>
+                <a href="/api/matrix.json" download data-testid="matrix-export-json">
+                  JSON
+                </a>
+              </>
+            ) : null}
           </div>
-          {m ? (
-            <table className="matrix-grid" data-testid="matrix-grid" data-state={m.running ? "running" : "done"}>
-              <thead>
-                <tr>
-                  <th>profile \ agent</th>
-                  {agentIds.map((a) => (
-                    <th key={a}>{a}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {profileNames.map((pn) => (
-                  <tr key={pn}>
-                    <th>{pn}</th>
-                    {agentIds.map((a) => {
-                      const c = m.cells.find((x) => x.agentId === a && x.profileName === pn);
-                      if (!c) return <td key={a} />;
-                      return (
-                        <td key={a}>
-                          <button
-                            type="button"
-                            className={`cell verdict-${c.verdict ?? c.state}`}
-                            data-testid="matrix-cell"
-                            data-agent={a}
-                            data-profile={pn}
-                            data-state={c.state}
-                            data-verdict={c.verdict ?? ""}
-                            disabled={c.state !== "done"}
-                            title={c.detail}
-                            onClick={() => p.onOpenCell(c.index)}
-                          >
-                            {cellText(c)}
-                          </button>
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+          <p className="muted small">Each cell: spawn, initialize, session/new, close — never authenticates. Click a finished cell for its frames.</p>
         </div>
+        {m ? (
+          <table className="matrix-grid" data-testid="matrix-grid" data-state={m.running ? "running" : "done"}>
+            <thead>
+              <tr>
+                <th>profile \ agent</th>
+                {agentIds.map((a) => (
+                  <th key={a}>{a}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {profileNames.map((pn) => (
+                <tr key={pn}>
+                  <th>{pn}</th>
+                  {agentIds.map((a) => {
+                    const c = m.cells.find((x) => x.agentId === a && x.profileName === pn);
+                    if (!c) return <td key={a} />;
+                    return (
+                      <td key={a}>
+                        <button
+                          type="button"
+                          className={`cell verdict-${c.verdict ?? c.state}`}
+                          data-testid="matrix-cell"
+                          data-agent={a}
+                          data-profile={pn}
+                          data-state={c.state}
+                          data-verdict={c.verdict ?? ""}
+                          disabled={c.state !== "done"}
+                          title={c.detail}
+                          onClick={() => p.onOpenCell(c.index)}
+                        >
+                          {cellText(c)}
+                        </button>
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
       </div>
-    </div>
+    </Modal>
   );
 }

@@ -3,6 +3,7 @@
  * masked secrets: a secret field left at its masked value means "keep the stored one".
  */
 import { useEffect, useState } from "react";
+import { Modal } from "./Modal";
 import type { ProfileDraft, ProfileKind, ProfileView, ServerEvent } from "../lib/wire";
 
 export interface ProfileManagerProps {
@@ -83,60 +84,52 @@ export function ProfileManager(p: ProfileManagerProps) {
   const setField = (key: string, value: string | boolean): void => setEditing((d) => (d ? { ...d, fields: { ...d.fields, [key]: value } } : d));
 
   return (
-    <div className="modal-backdrop" data-testid="profile-manager">
-      <div className="modal">
-        <header>
-          <h2>Credential profiles</h2>
-          <button type="button" data-testid="btn-close-profiles" onClick={p.onClose} aria-label="Close">
-            ×
-          </button>
-        </header>
-        <div className="modal-body">
-          <ul className="profile-list">
-            {p.profiles.map((x) => (
-              <li key={x.id}>
-                <button type="button" data-testid="profile-item" data-profile-id={x.id} className={editing?.id === x.id ? "selected" : ""} onClick={() => edit(x)}>
-                  <b>{x.name}</b>
-                  <span className="muted">{KIND_LABELS[x.kind]}</span>
-                  {x.id === p.activeProfileId ? <span className="pill">active</span> : null}
-                </button>
-              </li>
-            ))}
-            <li>
-              <select data-testid="new-profile-kind" value="" onChange={(e) => e.target.value && setEditing(emptyDraft(e.target.value as ProfileKind))}>
-                <option value="">+ New profile…</option>
-                {(Object.keys(KIND_LABELS) as ProfileKind[]).map((k) => (
-                  <option key={k} value={k}>
-                    {KIND_LABELS[k]}
-                  </option>
-                ))}
-              </select>
+    <Modal title="Credential profiles" testId="profile-manager" closeTestId="btn-close-profiles" onClose={p.onClose}>
+      <div className="modal-body">
+        <ul className="profile-list">
+          {p.profiles.map((x) => (
+            <li key={x.id}>
+              <button type="button" data-testid="profile-item" data-profile-id={x.id} className={editing?.id === x.id ? "selected" : ""} onClick={() => edit(x)}>
+                <b>{x.name}</b>
+                <span className="muted">{KIND_LABELS[x.kind]}</span>
+                {x.id === p.activeProfileId ? <span className="pill">active</span> : null}
+              </button>
             </li>
-          </ul>
-          {editing ? (
-            <ProfileForm
-              draft={editing}
-              view={p.profiles.find((x) => x.id === editing.id)}
-              preview={p.preview}
-              check={p.check?.profileId === editing.id ? p.check : undefined}
-              onName={(name) => setEditing({ ...editing, name })}
-              onField={setField}
-              onSave={() => p.onSave(editing)}
-              onPreview={() => p.onPreview(editing)}
-              onDuplicate={() => editing.id && p.onDuplicate(editing.id)}
-              onDelete={() => {
-                if (editing.id) {
-                  p.onDelete(editing.id);
-                  setEditing(undefined);
-                }
-              }}
-              onCheck={() => editing.id && p.onCheck(editing.id)}
-              onUse={() => editing.id && p.onSelect(editing.id)}
-            />
-          ) : null}
-        </div>
+          ))}
+          <li>
+            <select data-testid="new-profile-kind" value="" onChange={(e) => e.target.value && setEditing(emptyDraft(e.target.value as ProfileKind))}>
+              <option value="">+ New profile…</option>
+              {(Object.keys(KIND_LABELS) as ProfileKind[]).map((k) => (
+                <option key={k} value={k}>
+                  {KIND_LABELS[k]}
+                </option>
+              ))}
+            </select>
+          </li>
+        </ul>
+        {editing ? (
+          <ProfileForm
+            draft={editing}
+            view={p.profiles.find((x) => x.id === editing.id)}
+            preview={p.preview}
+            check={p.check?.profileId === editing.id ? p.check : undefined}
+            onName={(name) => setEditing({ ...editing, name })}
+            onField={setField}
+            onSave={() => p.onSave(editing)}
+            onPreview={() => p.onPreview(editing)}
+            onDuplicate={() => editing.id && p.onDuplicate(editing.id)}
+            onDelete={() => {
+              if (editing.id) {
+                p.onDelete(editing.id);
+                setEditing(undefined);
+              }
+            }}
+            onCheck={() => editing.id && p.onCheck(editing.id)}
+            onUse={() => editing.id && p.onSelect(editing.id)}
+          />
+        ) : null}
       </div>
-    </div>
+    </Modal>
   );
 }
 

@@ -272,13 +272,8 @@ export function findContradictions(frames: readonly Frame[], clientCaps?: Client
 
 // ─── Diagnosis ─────────────────────────────────────────────────────────────────────────────────
 
-export interface MatchedRule {
-  id: string;
-  title: string;
-  explanation: string;
-  suggestions: string[];
-  links: string[];
-  fixedIn?: string;
+/** A rule that matched: its text, plus why it matched. */
+export interface MatchedRule extends Omit<KnownIssueRule, "when"> {
   /** Why it matched, one line per condition, e.g. "agent version 0.28.0 is <= 0.28.0". */
   evidence: string[];
 }
