@@ -259,6 +259,32 @@ describe("reliability", { timeout: 120_000 }, () => {
     }
   });
 
+  test("SIGTERM to the server while a terminal login waits for input: the login's pty process is gone too", async () => {
+    const victim = await startServer({ agents: [fixtureAgent("login", "login-agent.mjs")] });
+    const client = await WsClient.connect(victim);
+    try {
+      const run = await startRun(client, "login", "logged-out");
+      client.send({ type: "send_raw", text: rpc("init", "initialize", { protocolVersion: 1, clientCapabilities: { auth: { terminal: true } } }) });
+      await client.waitForFrame("the initialize answer", (f) => f.kind === "response" && f.id === "s:init", run.runId);
+      client.send({ type: "login_start", methodId: "login", convention: "spec" });
+      let loginPid: number | undefined;
+      await waitUntil("the login to run in its pty", () => {
+        loginPid = descendants(victim.pid).find((p) => (cmdline(p) ?? []).includes("--login"));
+        return loginPid !== undefined;
+      });
+      assert.ok(loginPid && processAlive(loginPid));
+      process.kill(victim.pid, "SIGTERM");
+      const exit = await Promise.race([victim.exited, sleep(6000).then(() => undefined)]);
+      assert.ok(exit, "the server exited within 6 s");
+      await waitUntil("the login process to be gone", () => !processAlive(loginPid ?? 0), 5000).catch(() => undefined);
+      assert.equal(processAlive(loginPid ?? 0), false, "the login terminal's process was killed");
+      assert.equal(processAlive(run.pid), false, "the agent was killed");
+    } finally {
+      await client.close();
+      await victim.stop();
+    }
+  });
+
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     test(`${signal} to the server: every agent, agent child and client terminal is gone, profile files intact`, async () => {
       const victim = await startServer({ agents: [...AGENTS, fixtureAgent(TREE, "tree-agent.mjs")] });
