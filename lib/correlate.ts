@@ -22,11 +22,14 @@ export interface PairResult {
 export class Correlator {
   /** key = `${requestDir}|${idKey}` */
   private readonly pending = new Map<string, PendingRequest>();
+  /** Outstanding per direction, kept as requests come and go: count() runs for every frame. */
+  private readonly counts = { in: 0, out: 0, sys: 0 };
 
   /** Record a request. Returns the seq of an earlier request still pending under the same id, if any. */
   request(dir: Direction, id: string, seq: number, t: number, method: string): number | undefined {
     const key = `${dir}|${id}`;
     const clash = this.pending.get(key);
+    if (!clash) this.counts[dir]++;
     this.pending.set(key, { seq, t, method, id, dir });
     return clash?.seq;
   }
@@ -38,6 +41,7 @@ export class Correlator {
     const req = this.pending.get(key);
     if (!req) return undefined;
     this.pending.delete(key);
+    this.counts[requestDir]--;
     return { requestSeq: req.seq, method: req.method, latencyMs: Math.round((t - req.t) * 1000) / 1000 };
   }
 
@@ -51,15 +55,14 @@ export class Correlator {
   }
 
   count(dir: Direction): number {
-    let n = 0;
-    for (const p of this.pending.values()) if (p.dir === dir) n++;
-    return n;
+    return this.counts[dir];
   }
 
   /** Forget everything (the process is gone); returns what was outstanding. */
   drain(): PendingRequest[] {
     const all = this.outstanding();
     this.pending.clear();
+    this.counts.in = this.counts.out = this.counts.sys = 0;
     return all;
   }
 }

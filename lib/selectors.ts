@@ -67,11 +67,6 @@ export function pendingAgentRequests(frames: readonly Frame[]): Frame[] {
   return frames.filter((f) => f.dir === "in" && f.kind === "request" && f.pairSeq === undefined);
 }
 
-/** Client→agent requests still waiting for the agent. */
-export function pendingClientRequests(frames: readonly Frame[]): Frame[] {
-  return frames.filter((f) => f.dir === "out" && f.kind === "request" && f.pairSeq === undefined);
-}
-
 export interface PermissionOption {
   optionId: string;
   name: string;

@@ -163,9 +163,6 @@ export class Hub {
   /** Every configured secret, for everything that leaves the server (frames, logs, exports). */
   redact = (text: string): string => this.redactor.redact(text);
 
-  get runList(): readonly Run[] {
-    return this.runs;
-  }
 
   private refreshSecrets(): void {
     this.redactor = new Redactor(this.profiles.secrets());
@@ -632,10 +629,6 @@ export class Hub {
     await Promise.race([Promise.all(this.runs.map((r) => r.done)), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
-  /** For tests and exports: the frames of a run. */
-  framesOf(runId: string): Frame[] {
-    return this.runs.find((r) => r.id === runId)?.ring.all() ?? [];
-  }
 }
 
 function takeBatch(frames: Frame[]): Frame[] {

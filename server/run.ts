@@ -54,7 +54,8 @@ export class Run {
   private readonly correlator = new Correlator();
   private seq = 0;
   private nextId = 0;
-  private reportedKey = "";
+  /** What the listener last heard, so state() fires only on a change. */
+  private reported: { state?: RunSummary["state"]; pendingOut?: number; pendingIn?: number; version?: string; pid?: number } = {};
   /** requestAwait callers, keyed by the request's seq. */
   private readonly waiters = new Map<number, (answer: Frame) => void>();
   private resolveDone!: () => void;
@@ -499,9 +500,10 @@ export class Run {
     this.summary.pendingOut = this.correlator.count("out");
     this.summary.pendingIn = this.correlator.count("in");
     const s = this.summary;
-    const key = `${s.state}|${s.pendingOut}|${s.pendingIn}|${s.agentInfo?.version ?? ""}|${s.pid ?? ""}`;
-    if (key !== this.reportedKey) {
-      this.reportedKey = key;
+    const r = this.reported;
+    // Field comparisons, not a string key: this runs for every frame.
+    if (r.state !== s.state || r.pendingOut !== s.pendingOut || r.pendingIn !== s.pendingIn || r.version !== s.agentInfo?.version || r.pid !== s.pid) {
+      this.reported = { state: s.state, pendingOut: s.pendingOut, pendingIn: s.pendingIn, version: s.agentInfo?.version, pid: s.pid };
       this.listener.state(this);
     }
   }

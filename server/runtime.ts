@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { compareVersions } from "../lib/version";
 import { RuntimeMissingError } from "./errors";
 
 const require = createRequire(import.meta.url);
@@ -18,16 +19,6 @@ export interface NodeRuntime {
 
 let cached: NodeRuntime | RuntimeMissingError | undefined;
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.replace(/^v/, "").split(".").map((n) => Number.parseInt(n, 10) || 0);
-  const pb = b.replace(/^v/, "").split(".").map((n) => Number.parseInt(n, 10) || 0);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 export const KIMI_MIN_NODE = "22.19.0";
 
 /** Resolve the bundled Node runtime once; ACP_PLAYGROUND_NODE overrides it (for tests of the error path). */
@@ -35,10 +26,6 @@ export function bundledNode(): NodeRuntime {
   if (cached === undefined) cached = probe();
   if (cached instanceof RuntimeMissingError) throw cached;
   return cached;
-}
-
-export function resetRuntimeCache(): void {
-  cached = undefined;
 }
 
 function probe(): NodeRuntime | RuntimeMissingError {
