@@ -4,11 +4,13 @@
  * under a 1,000,000-frame flood while its only client has stopped reading. The relay path is the
  * real one: `tsx server.ts`, agents.json, a `ws` client with the token, commands from lib/wire.ts.
  */
+import { client, methods, ndJsonStream } from "@agentclientprotocol/sdk";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { Readable, Writable } from "node:stream";
 import type { Frame } from "../lib/wire";
 import { NODE22, type PlaygroundServer, ROOT, rssBytes, serverNodePid, sleep, startRun, waitUntil, WaitTimeoutError, WsClient } from "../test/fixtures/server";
 import { MB, mean, median, percentile, round } from "./stats";
@@ -100,6 +102,33 @@ async function directFlood(count: number, size: number, parse: boolean): Promise
   return measurement(count, size, t1 - t0);
 }
 
+/**
+ * The flood read by an ACP client built on the official SDK (`client()` over `ndJsonStream`),
+ * i.e. what an editor talking to the agent directly pays: line splitting, JSON.parse and the SDK's
+ * zod check of every session/update before its handler runs.
+ */
+async function sdkFlood(count: number, size: number): Promise<FloodMeasurement> {
+  const agent = new DirectAgent("flood-agent.mjs");
+  await agent.ready();
+  agent.onData(() => undefined);
+  let updates = 0;
+  let allIn: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => (allIn = resolve));
+  const app = client({ name: "bench" }).onNotification(methods.client.session.update, () => {
+    if (++updates === count) allIn();
+  });
+  // The DirectAgent's own listener stays attached and only discards; the SDK reads the same stdout.
+  const stream = ndJsonStream(Writable.toWeb(agent.child.stdin) as WritableStream<Uint8Array>, Readable.toWeb(agent.child.stdout) as ReadableStream<Uint8Array>);
+  const t0 = performance.now();
+  const t1 = await app.connectWith(stream, async (ctx) => {
+    await ctx.request("_bench/flood", { count, size });
+    await all;
+    return performance.now();
+  });
+  await agent.stop();
+  return measurement(updates, size, t1 - t0);
+}
+
 let floodSeq = 0;
 
 /** The same flood through the relay: count notification frames until the agent's answer arrives. */
@@ -124,15 +153,26 @@ async function relayFlood(client: WsClient, runId: string, count: number, size: 
   return measurement(frames, size, t1 - t0, dropped);
 }
 
+async function setValidation(client: WsClient, enabled: boolean): Promise<void> {
+  const applied = client.waitFor(`validation ${enabled ? "on" : "off"}`, (e) => (e.type === "validation" && e.enabled === enabled ? e : undefined));
+  client.send({ type: "set_validation", enabled, unstable: false });
+  await applied;
+}
+
 export interface ThroughputRow {
   size: number;
   count: number;
   direct: FloodMeasurement;
   directParse: FloodMeasurement;
+  /** An official-SDK client reading the agent directly: what an editor pays. */
+  sdk: FloodMeasurement;
   relay: FloodMeasurement;
+  /** The relay with the per-frame JSON Schema check turned off (Schema toggle in the UI). */
+  relayNoSchema: FloodMeasurement;
   /** relay frames/s ÷ direct (count lines) frames/s. */
   ratio: number;
   ratioVsParse: number;
+  ratioVsSdk: number;
 }
 
 const best = (a: FloodMeasurement, b: FloodMeasurement): FloodMeasurement => (a.framesPerSec >= b.framesPerSec ? a : b);
@@ -154,7 +194,22 @@ export async function throughput(server: PlaygroundServer, agentId: string, plan
     direct = best(direct, await directFlood(count, size, false));
     relay = best(relay, await relayFlood(client, runId, count, size));
     const directParse = await directFlood(count, size, true);
-    rows.push({ size, count, direct, directParse, relay, ratio: round(relay.framesPerSec / direct.framesPerSec), ratioVsParse: round(relay.framesPerSec / directParse.framesPerSec) });
+    const sdk = best(await sdkFlood(count, size), await sdkFlood(count, size));
+    await setValidation(client, false);
+    const relayNoSchema = best(await relayFlood(client, runId, count, size), await relayFlood(client, runId, count, size));
+    await setValidation(client, true);
+    rows.push({
+      size,
+      count,
+      direct,
+      directParse,
+      sdk,
+      relay,
+      relayNoSchema,
+      ratio: round(relay.framesPerSec / direct.framesPerSec),
+      ratioVsParse: round(relay.framesPerSec / directParse.framesPerSec),
+      ratioVsSdk: round(relay.framesPerSec / sdk.framesPerSec),
+    });
   }
   await client.close();
   return rows;

@@ -128,20 +128,23 @@ function report(r: Results): void {
   out.push(`\nACP Playground bench — ${r.machine.cpu} × ${r.machine.cores}, Node ${r.machine.node}, ${r.machine.date}`);
   if (r.build.staleVsSources) out.push("note: the UI build is older than app/, components/ or lib/ (UI figures are for that build).");
   if (r.throughput) {
-    out.push("\n1. Relay throughput (frames/s; MB/s) — same flood agent, read directly vs through the relay to a ws client");
+    out.push("\n1. Relay throughput (frames/s; MB/s) — same flood agent, read directly (lines counted; lines parsed; an official-SDK client) vs through the relay to a ws client");
     out.push(
       table(
-        ["frame size", "frames", "direct f/s", "direct MB/s", "direct+parse f/s", "relay f/s", "relay MB/s", "relay/direct", "relay/(direct+parse)", "dropped"],
+        ["frame size", "frames", "direct f/s", "direct MB/s", "direct+parse f/s", "SDK client f/s", "relay f/s", "relay MB/s", "relay f/s, no schema check", "relay/direct", "relay/(direct+parse)", "relay/SDK", "dropped"],
         r.throughput.map((row) => [
           `${row.size} B`,
           fmt(row.count, 0),
           fmt(row.direct.framesPerSec, 0),
           fmt(row.direct.mbPerSec, 1),
           fmt(row.directParse.framesPerSec, 0),
+          fmt(row.sdk.framesPerSec, 0),
           fmt(row.relay.framesPerSec, 0),
           fmt(row.relay.mbPerSec, 1),
+          fmt(row.relayNoSchema.framesPerSec, 0),
           `${fmt(row.ratio, 2)}×`,
           `${fmt(row.ratioVsParse, 2)}×`,
+          `${fmt(row.ratioVsSdk, 2)}×`,
           fmt(row.relay.dropped ?? 0, 0),
         ]),
       ),

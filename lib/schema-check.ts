@@ -98,10 +98,14 @@ function buildAjv(schema: SchemaDoc): Ajv2020 {
 
 const flavors: { stable?: Flavor; unstable?: Flavor } = {};
 
+function makeFlavor(schema: SchemaDoc, label: string): Flavor {
+  return { schema, label, index: indexOf(schema), validators: new Map() };
+}
+
+/** Called for every frame: no closure per call. */
 function flavor(unstable: boolean): Flavor {
-  const make = (schema: SchemaDoc, label: string): Flavor => ({ schema, label, index: indexOf(schema), validators: new Map() });
-  if (unstable) return (flavors.unstable ??= make(unstableSchema as unknown as SchemaDoc, "the unstable ACP v1 schema"));
-  return (flavors.stable ??= make(stableSchema as unknown as SchemaDoc, "the stable ACP v1 schema"));
+  if (unstable) return (flavors.unstable ??= makeFlavor(unstableSchema as unknown as SchemaDoc, "the unstable ACP v1 schema"));
+  return (flavors.stable ??= makeFlavor(stableSchema as unknown as SchemaDoc, "the stable ACP v1 schema"));
 }
 
 function validatorFor(f: Flavor, def: string): ValidateFunction {

@@ -463,3 +463,50 @@ function parseDraft(value: unknown): ProfileDraft | string {
   }
   return { id: d.id as string | undefined, name: d.name, kind: d.kind as ProfileKind, fields };
 }
+
+/**
+ * The text of one ServerEvent on the socket. A `frames` batch is its JSON header, with each frame
+ * minus `raw`, followed by every raw line after a "\n". A raw line is a stdio line, so it has no
+ * "\n" and needs no escaping: escaping every raw byte into JSON and unescaping it again was the
+ * relay's largest per-frame cost (README, Performance). A raw that cannot go verbatim (one with a
+ * "\n", from an imported trace, or with a lone surrogate) stays in the header, JSON-escaped.
+ * Every other event is plain JSON, which never holds a bare "\n".
+ */
+export function encodeServerEvent(event: ServerEvent): string {
+  if (event.type !== "frames") return JSON.stringify(event);
+  const header: Partial<Frame>[] = new Array<Partial<Frame>>(event.frames.length);
+  let tail = "";
+  for (let i = 0; i < event.frames.length; i++) {
+    const frame = event.frames[i];
+    if (frame.raw.includes("\n") || !frame.raw.isWellFormed()) {
+      header[i] = frame;
+      continue;
+    }
+    const { raw, ...rest } = frame;
+    header[i] = rest;
+    tail += "\n";
+    tail += raw;
+  }
+  return JSON.stringify({ ...event, frames: header }) + tail;
+}
+
+export class WireDecodeError extends Error {
+  override readonly name = "WireDecodeError";
+}
+
+/** The inverse of encodeServerEvent; throws WireDecodeError (or SyntaxError) on a broken message. */
+export function decodeServerEvent(text: string): ServerEvent {
+  let at = text.indexOf("\n");
+  if (at === -1) return JSON.parse(text) as ServerEvent;
+  const event = JSON.parse(text.slice(0, at)) as ServerEvent;
+  if (event.type !== "frames") throw new WireDecodeError(`a ${event.type} event carries raw lines`);
+  for (const frame of event.frames) {
+    if (typeof frame.raw === "string") continue;
+    if (at === -1) throw new WireDecodeError(`frame ${frame.seq} has no raw line`);
+    const next = text.indexOf("\n", at + 1);
+    frame.raw = text.slice(at + 1, next === -1 ? text.length : next);
+    at = next;
+  }
+  if (at !== -1) throw new WireDecodeError("more raw lines than frames");
+  return event;
+}

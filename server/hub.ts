@@ -10,7 +10,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Redactor } from "../lib/redact";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
-import type { ClientCommand, FaultConfig, Frame, PermissionPolicy, RunSummary, ServerEvent, ServerInfo } from "../lib/wire";
+import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, type PermissionPolicy, type RunSummary, type ServerEvent, type ServerInfo } from "../lib/wire";
 import { type AuthHost, AuthFlows } from "./auth-flows";
 import { Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
 import { childEnv } from "./child-env";
@@ -60,7 +60,7 @@ class Subscriber {
   constructor(readonly sink: Sink) {}
 
   send(event: ServerEvent): void {
-    this.sink.send(JSON.stringify(event));
+    this.sink.send(encodeServerEvent(event));
   }
 }
 

@@ -313,7 +313,7 @@ export class Run {
       errorCode: c.errorCode,
       errorMessage: c.errorMessage,
       updateKind: c.updateKind,
-      note: [c.note, line.crlf ? "line ended with CRLF" : undefined].filter(Boolean).join("; ") || undefined,
+      note: line.crlf ? joinNotes(c.note, "line ended with CRLF") : c.note,
       auto: auto || undefined,
       injected,
     }, false);
@@ -323,7 +323,7 @@ export class Run {
     }
     if (c.kind === "request" && c.id !== undefined && c.method) {
       const clash = this.correlator.request(dir, c.id, frame.seq, frame.t, c.method);
-      if (clash !== undefined) frame.note = [frame.note, `duplicate id: request #${clash} with the same id is still pending`].filter(Boolean).join("; ");
+      if (clash !== undefined) frame.note = joinNotes(frame.note, `duplicate id: request #${clash} with the same id is still pending`);
       if (dir === "out") this.bumpNextId(c.id);
     } else if ((c.kind === "response" || c.kind === "error") && c.id !== undefined) {
       const pair = this.correlator.answer(dir, c.id, frame.t);
@@ -335,7 +335,7 @@ export class Run {
         if (req) req.pairSeq = frame.seq;
         if (pair.method === "initialize" && c.kind === "response") this.readAgentInfo(c.value);
       } else {
-        frame.note = [frame.note, "no outstanding request with this id"].filter(Boolean).join("; ");
+        frame.note = joinNotes(frame.note, "no outstanding request with this id");
       }
     }
     if (c.kind === "error") this.summary.counts.errors++;
@@ -514,4 +514,6 @@ function answerMessage(id: string, answer: { result?: unknown; error?: { code: n
   return answer.error ? { ...base, error: answer.error } : { ...base, result: answer.result ?? {} };
 }
 
-
+function joinNotes(first: string | undefined, second: string): string {
+  return first ? `${first}; ${second}` : second;
+}

@@ -3,7 +3,7 @@
  * The token travels as the HttpOnly cookie set on first visit, so this code never sees it.
  */
 import type { PlaygroundStore } from "../store";
-import { type ClientCommand, type ServerEvent, WS_PATH } from "../wire";
+import { type ClientCommand, decodeServerEvent, type ServerEvent, WS_PATH } from "../wire";
 
 export class RelayClient {
   private ws?: WebSocket;
@@ -30,9 +30,9 @@ export class RelayClient {
     ws.onmessage = (event: MessageEvent<string>) => {
       let parsed: ServerEvent;
       try {
-        parsed = JSON.parse(event.data) as ServerEvent;
+        parsed = decodeServerEvent(event.data);
       } catch {
-        this.store.addNotice("error", "The relay sent something that is not JSON.");
+        this.store.addNotice("error", "The relay sent a message this page cannot read.", "Reload the page; if it persists, the page and the server are from different builds (restart `npm start`).");
         return;
       }
       this.store.apply(parsed);
