@@ -5,7 +5,7 @@
  * directly by node-pty, never through a shell, so no argument is ever re-parsed. Output is
  * redacted before anyone sees it; the exit code is the only success signal the spec defines.
  */
-import { existsSync, statSync } from "node:fs";
+import { closeSync, constants as fsConstants, existsSync, openSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { type IPty, spawn } from "node-pty";
@@ -115,8 +115,26 @@ export function resolveLoginCommand(argv: readonly string[], cwd: string, env: R
   return file;
 }
 
+/**
+ * Open the terminal's slave side in this process. node-pty closes the master on the first read
+ * that fails with EIO, which happens as soon as the child closes its last descriptor on the
+ * terminal. A program that closes stdio before it exits (coreutils do, at exit) is then hung up,
+ * killed by SIGHUP between its close() and its exit, and a login that succeeded reads as killed.
+ * While this descriptor is open that EIO cannot happen; it is closed once the exit is known.
+ */
+function holdSlave(pty: IPty): number | undefined {
+  const name = (pty as IPty & { ptsName?: unknown }).ptsName;
+  if (typeof name !== "string" || !name.startsWith("/dev/")) return undefined;
+  try {
+    return openSync(name, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+  } catch {
+    return undefined; // Without it the race stays, but the login still runs.
+  }
+}
+
 export class LoginTerminal {
   private pty?: IPty;
+  private slaveFd?: number;
   private exited = false;
   private killTimer?: NodeJS.Timeout;
   private readonly redactor: ChunkRedactor & { dispose(): void };
@@ -148,9 +166,12 @@ export class LoginTerminal {
     } catch (error) {
       throw new PtyError(`Could not open a pseudo-terminal for the login: ${(error as Error).message}`, "node-pty may not be built for this platform; run `npm rebuild node-pty`.");
     }
+    this.slaveFd = holdSlave(this.pty);
     this.pty.onData((chunk) => this.emit(this.redactor.push(chunk)));
     this.pty.onExit(({ exitCode, signal }) => {
       this.exited = true;
+      if (this.slaveFd !== undefined) closeSync(this.slaveFd);
+      this.slaveFd = undefined;
       if (this.killTimer) clearTimeout(this.killTimer);
       this.emit(this.redactor.flush());
       this.redactor.dispose();

@@ -168,6 +168,16 @@ describe("LoginTerminal", () => {
     assert.match(result.output, /hello from the browser/);
   });
 
+  test("a program that closes its terminal before it exits still reports its own exit code", async () => {
+    // coreutils close stdio at exit; a pty that hangs up as soon as the child lets go of the
+    // terminal would turn this clean exit into "killed by SIGHUP", i.e. a failed login.
+    // A shell is the program under test here (Node would not do: libuv reopens its terminal).
+    const result = await run({ argv: ["/bin/sh", "-c", "echo bye; exec 0<&- 1>&- 2>&-; sleep 0.2; exit 3"] });
+    assert.equal(result.signal, null);
+    assert.equal(result.exitCode, 3);
+    assert.match(result.output, /bye/);
+  });
+
   test("a secret split across two writes is redacted (Redactor and plain function)", async () => {
     const script = 'process.stdout.write("token: sk-split-"); setTimeout(() => process.stdout.write("secret-42 ok\\n"), 5)';
     for (const redact of [new Redactor(["sk-split-secret-42"]), (s: string) => s.replaceAll("sk-split-secret-42", REDACTED)]) {
