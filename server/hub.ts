@@ -257,7 +257,7 @@ export class Hub {
       if (cursor >= run.lastSeq) continue;
       const first = run.ring.firstSeq ?? cursor + 1;
       const dropped = Math.max(0, first - cursor - 1);
-      const frames = takeBatch(run.ring.since(cursor, BATCH_FRAMES));
+      const frames = run.ring.since(cursor, BATCH_FRAMES, BATCH_BYTES);
       if (frames.length === 0) continue;
       sub.cursors.set(run.id, frames[frames.length - 1].seq);
       sub.send({ type: "frames", runId: run.id, frames, reset: cursor === -1, dropped: dropped || undefined });
@@ -629,15 +629,6 @@ export class Hub {
     await Promise.race([Promise.all(this.runs.map((r) => r.done)), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
-}
-
-function takeBatch(frames: Frame[]): Frame[] {
-  let bytes = 0;
-  for (let i = 0; i < frames.length; i++) {
-    bytes += frames[i].raw.length;
-    if (bytes > BATCH_BYTES && i > 0) return frames.slice(0, i);
-  }
-  return frames;
 }
 
 function isDirectory(p: string): boolean {

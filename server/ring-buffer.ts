@@ -48,15 +48,20 @@ export class FrameRing {
     this.bytes += cost;
   }
 
-  /** Frames with seq > afterSeq, at most `limit` of them. */
-  since(afterSeq: number, limit = Number.POSITIVE_INFINITY): Frame[] {
+  /** Frames with seq > afterSeq: at most `limit` of them, and of `maxRawChars` raw characters. */
+  since(afterSeq: number, limit = Number.POSITIVE_INFINITY, maxRawChars = Number.POSITIVE_INFINITY): Frame[] {
     const first = this.firstSeq;
     if (first === undefined) return [];
     const skip = Math.max(0, afterSeq - first + 1);
     const out: Frame[] = [];
+    let chars = 0;
     for (let i = skip; i < this.length && out.length < limit; i++) {
       const f = this.items[(this.head + i) % this.items.length];
-      if (f) out.push(f);
+      if (!f) continue;
+      chars += f.raw.length;
+      // Always at least one frame, however large, so a reader never stalls.
+      if (chars > maxRawChars && out.length > 0) break;
+      out.push(f);
     }
     return out;
   }

@@ -30,6 +30,13 @@ test("the ring also honours its byte budget", () => {
   assert.equal(ring.since(-1).at(-1)?.seq, 49);
 });
 
+test("a batch read from the ring stops at its character budget, but never returns nothing", () => {
+  const ring = new FrameRing({ maxFrames: 1000, maxBytes: 1 << 30 });
+  for (let i = 0; i < 10; i++) ring.push(frame(i, { raw: "x".repeat(1000) }));
+  assert.deepEqual(ring.since(-1, 100, 2500).map((f) => f.seq), [0, 1]);
+  assert.deepEqual(ring.since(-1, 100, 10).map((f) => f.seq), [0], "one frame larger than the budget still goes");
+});
+
 test("there is a composer template for every client→agent method of the SDK", () => {
   const methods = new Set(TEMPLATES.map((t) => t.method));
   for (const m of [...Object.values(AGENT_METHODS), ...Object.values(PROTOCOL_METHODS)]) assert.ok(methods.has(m), `missing template for ${m}`);
