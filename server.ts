@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
@@ -13,11 +14,12 @@ import { WebSocketServer } from "ws";
 import { WS_PATH } from "./lib/wire";
 import { isLoopbackHost, parseConfig } from "./server/config";
 import { PlaygroundError } from "./server/errors";
-import { checkRequest, cookieName, type GuardPolicy, newToken, readCookie, TOKEN_HEADER } from "./server/guard";
+import { browserHostReaches, type GuardPolicy, guardRequest, newBrowserHost, newToken, type RequestFacts, TOKEN_HEADER } from "./server/guard";
 import { Hub } from "./server/hub";
 import { Logger } from "./server/logger";
 import { startModelServer } from "./server/model-server";
 import { handleApi } from "./server/api";
+import { answerSocket, applySocketTimeouts, guardUpgradeSocket, SERVER_TIMEOUT_OPTIONS } from "./server/http-limits";
 import { contentSecurityPolicy, newNonce } from "./server/csp";
 import { attachRelay } from "./server/relay";
 import { bundledNode } from "./server/runtime";
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     ringBytes: config.ringBytes,
     maxLineBytes: config.maxLineBytes,
     keepRuns: config.keepRuns,
+    maxAgents: config.maxAgents,
     logger,
   });
   await hub.init();
@@ -55,46 +58,64 @@ async function main(): Promise<void> {
   const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port || 3000 });
   await app.prepare();
   const handle = app.getRequestHandler();
-  const nextUpgrade = app.getUpgradeHandler();
+  // Next's request handler adds an "upgrade" listener of its own to this server on its first
+  // request (NextCustomServer.setupWebSocketHandler), which would see every upgrade without the
+  // guard. It is taken off again right after each handle() call and kept here: only dev mode's
+  // hot-reload socket is handed to it, after the guard. (app.getUpgradeHandler() is a no-op.)
+  type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  const nextUpgradeListeners: UpgradeListener[] = [];
+  const adoptNextUpgradeListeners = (): void => {
+    for (const listener of server.listeners("upgrade") as UpgradeListener[]) {
+      if (listener === onUpgrade) continue;
+      server.off("upgrade", listener);
+      nextUpgradeListeners.push(listener);
+    }
+  };
 
   // Only a deliberate non-loopback bind may accept other Host names; any loopback bind keeps the check.
-  const policy: GuardPolicy = { token: newToken(), port: config.port, allowAnyHost: !isLoopbackHost(config.host) };
+  // The token cookie lives only on a per-start `<label>.localhost` name (server/guard.ts says why);
+  // a bind that name cannot reach (127.0.0.2, a dangerous non-loopback bind) keeps it on the bound host.
+  const policy: GuardPolicy = {
+    token: newToken(),
+    port: config.port,
+    allowAnyHost: !isLoopbackHost(config.host),
+    browserHost: browserHostReaches(config.host) ? newBrowserHost() : undefined,
+  };
 
-  const tokenOf = (req: IncomingMessage, url: URL): string | undefined =>
-    url.searchParams.get("token") ?? (req.headers[TOKEN_HEADER] as string | undefined) ?? readCookie(req.headers.cookie, cookieName(policy.port));
+  const factsOf = (req: IncomingMessage, websocket: boolean): RequestFacts => ({
+    target: req.url,
+    host: req.headers.host,
+    origin: req.headers.origin,
+    headerToken: req.headers[TOKEN_HEADER],
+    cookie: req.headers.cookie,
+    websocket,
+  });
 
   const refuse = (res: ServerResponse, status: number, message: string): void => {
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+    // 400: the request could not be read, so the connection is not reused either.
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...(status === 400 ? { connection: "close" } : {}) });
     res.end(
       status === 401
         ? `401 Unauthorized: ${message}.\nACP Playground needs the token printed in the terminal where you ran \`npm start\` ("ACP Playground ready: http://…/?token=…"). Open that URL.\n`
-        : `403 Forbidden: ${message}.\n`,
+        : `${status} ${status === 400 ? "Bad Request" : "Forbidden"}: ${message}.\n`,
     );
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://placeholder");
-    try {
-      checkRequest({ host: req.headers.host, origin: req.headers.origin, token: tokenOf(req, url), websocket: false }, policy);
-    } catch (error) {
-      const e = error as PlaygroundError & { status?: number };
-      refuse(res, e.status ?? 403, e.message);
+  const server = createServer(SERVER_TIMEOUT_OPTIONS, (req, res) => {
+    const decision = guardRequest(factsOf(req, false), policy);
+    if (decision.action === "refuse") {
+      refuse(res, decision.status, decision.message);
       return;
     }
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("x-frame-options", "DENY");
     res.setHeader("referrer-policy", "no-referrer");
-    if (url.searchParams.has("token")) {
-      // Trade the URL token for an HttpOnly cookie and drop it from the address bar and history.
-      url.searchParams.delete("token");
-      res.writeHead(303, {
-        "set-cookie": `${cookieName(policy.port)}=${policy.token}; HttpOnly; SameSite=Strict; Path=/`,
-        location: `${url.pathname}${url.search}`,
-        "cache-control": "no-store",
-      });
+    if (decision.action === "redirect") {
+      res.writeHead(303, { location: decision.location, "cache-control": "no-store", ...(decision.setCookie ? { "set-cookie": decision.setCookie } : {}) });
       res.end();
       return;
     }
+    const url = decision.url;
     if (handleApi(hub, url.pathname, res)) return;
     if (url.pathname === "/api/health") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
@@ -106,25 +127,37 @@ async function main(): Promise<void> {
     req.headers["content-security-policy"] = csp;
     res.setHeader("content-security-policy", csp);
     void handle(req, res);
+    adoptNextUpgradeListeners();
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 128 << 20, perMessageDeflate: false });
-  server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://placeholder");
-    try {
-      checkRequest({ host: req.headers.host, origin: req.headers.origin, token: tokenOf(req, url), websocket: true }, policy);
-    } catch (error) {
-      const e = error as PlaygroundError & { status?: number };
-      const status = e.status ?? 403;
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? "Unauthorized" : "Forbidden"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  applySocketTimeouts(server);
+
+  // A command carries at most one client line: the line limit, JSON-escaped (a printable character
+  // escapes to at most two, `"` → `\"`), plus 1 MiB for the command around it. A bigger message
+  // closes the socket (1009) before it is buffered whole; send_raw refuses lines over the limit itself.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * config.maxLineBytes + (1 << 20), perMessageDeflate: false });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Node hands the socket over without error or timeout listeners; an upgrade that stalls is dropped.
+    guardUpgradeSocket(socket);
+    const decision = guardRequest(factsOf(req, true), policy);
+    if (decision.action !== "pass") {
+      // guardRequest never redirects an upgrade (its query token is simply used), so this is a refusal.
+      answerSocket(socket, decision.action === "refuse" ? decision.status : 400, decision.action === "refuse" ? decision.message : "not a WebSocket request");
       return;
     }
-    if (url.pathname === WS_PATH) {
+    if (decision.url.pathname === WS_PATH) {
+      // ws answers a malformed handshake itself (405 not GET, 400 bad key or version).
       wss.handleUpgrade(req, socket, head, (ws) => attachRelay(ws, hub, logger));
       return;
     }
-    void nextUpgrade(req, socket, head);
-  });
+    // Only the dev server has upgrades of its own (hot reload); in production Next would never answer.
+    if (config.dev && nextUpgradeListeners.length > 0) {
+      for (const listener of nextUpgradeListeners) listener(req, socket, head);
+      return;
+    }
+    answerSocket(socket, 404, `no WebSocket at ${decision.url.pathname}; the relay is at ${WS_PATH}`);
+  };
+  server.on("upgrade", onUpgrade);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -133,6 +166,12 @@ async function main(): Promise<void> {
   const port = (server.address() as AddressInfo).port;
   policy.port = port;
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // Printed before the ready line, so whoever waits for that line has this one too.
+  if (policy.browserHost) {
+    logger.info(`Browser address: http://${policy.browserHost}:${port}/ (the URL below redirects there; the token cookie is set for this name only)`);
+  } else {
+    logger.warn(`The token cookie is set on ${shownHost} itself: every other server on that address that this browser visits receives it. Prefer the default --host 127.0.0.1.`);
+  }
   // Tests and scripts parse this exact line.
   process.stdout.write(`ACP Playground ready: http://${shownHost}:${port}/?token=${policy.token}\n`);
   logger.info(`Data directory: ${config.dataDir}`);

@@ -232,7 +232,8 @@ export async function launchBrowser(): Promise<Browser> {
 /** A context already holding the server's HttpOnly token cookie, so navigations need no redirect. */
 export async function contextFor(browser: Browser, server: PlaygroundServer): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1500, height: 900 } });
-  await context.addCookies([{ name: `acp_playground_${server.port}`, value: server.token, domain: server.address, path: "/", httpOnly: true, sameSite: "Strict" }]);
+  // The cookie lives on the server's per-start acp-….localhost name only (issue 11, V-3).
+  await context.addCookies([{ name: `acp_playground_${server.port}`, value: server.token, domain: new URL(server.browserOrigin).hostname, path: "/", httpOnly: true, sameSite: "Strict" }]);
   await context.addInitScript({ content: NAME_SHIM });
   return context;
 }
@@ -252,7 +253,7 @@ export async function uiAtScale(browser: Browser, server: PlaygroundServer, floo
   const context = await contextFor(browser, server);
   const page = await context.newPage();
   await page.addInitScript(installProbe, frames);
-  await page.goto(`${server.origin}/`);
+  await page.goto(`${server.browserOrigin}/`);
   await page.waitForFunction(() => (window as unknown as ProbeWindow).__bench.allLoadedAt >= 0, undefined, { timeout: 60_000, polling: 100 });
   const load = await page.evaluate(() => {
     const probe = (window as unknown as ProbeWindow).__bench;
@@ -344,7 +345,7 @@ export async function initializeOverhead(browser: Browser, server: PlaygroundSer
   const observer = await WsClient.connect(server);
   const context = await contextFor(browser, server);
   const page = await context.newPage();
-  await page.goto(`${server.origin}/`);
+  await page.goto(`${server.browserOrigin}/`);
   await page.locator('[data-testid="connection"][data-state="open"]').waitFor();
   await page.locator('[data-testid="agent-picker"]').selectOption(echoAgentId);
   const runsBefore = await page.locator('[data-testid="run-item"]').count();

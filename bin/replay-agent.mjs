@@ -4,6 +4,12 @@
  * answered with the recorded answer to the next unused recorded request of the same method (ids
  * rewritten), after replaying what the agent sent meanwhile (notifications, its own requests,
  * stderr). Anything that does not match the recording is said on stderr, never hidden.
+ *
+ * A trace is evidence, not a program: of the recorded agent→client requests only permission
+ * requests (which ask the user and touch nothing) are sent again. terminal/*, fs/* and every
+ * other request are held back: this agent already knows what happened next from the recording,
+ * so it says on stderr what it held back and what the real client answered then. The relay
+ * refuses such requests from a replay anyway (server/replay-guard.ts); this is the first line.
  * Plain JavaScript on purpose: it runs under any Node without a build step.
  *
  * Usage: replay-agent.mjs <trace.jsonl>   (a playground trace, or bare frame lines)
@@ -45,9 +51,46 @@ for (const f of frames) {
   }
 }
 
+/** The only agent→client requests sent again: they ask the user and change nothing. */
+const REISSUED = new Set(["session/request_permission"]);
+const NOTE_MAX = 2000;
+
+/** A recorded stdout line as a request to hold back: {method, id}, or undefined to send it. */
+function heldBack(line) {
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch {
+    return undefined; // not JSON: the relay records it as malformed and serves nothing
+  }
+  if (typeof msg !== "object" || msg === null || Array.isArray(msg) || !("id" in msg) || typeof msg.method !== "string") return undefined;
+  return REISSUED.has(msg.method) ? undefined : { method: msg.method, id: msg.id };
+}
+
+function recordedAnswerOf(f) {
+  const answer = typeof f.pairSeq === "number" ? bySeq.get(f.pairSeq) : undefined;
+  if (!answer || answer.dir !== "out" || typeof answer.raw !== "string") return "none recorded";
+  const text = answer.raw.length > NOTE_MAX ? `${answer.raw.slice(0, NOTE_MAX)}… (${answer.raw.length} chars)` : answer.raw;
+  return text.replace(/[\r\n]+/g, " ");
+}
+
 const emit = (f) => {
-  if (f.kind === "stderr") process.stderr.write(`${f.raw}\n`);
-  else process.stdout.write(`${f.raw}\n`);
+  const raw = typeof f.raw === "string" ? f.raw : "";
+  if (f.kind === "stderr") {
+    process.stderr.write(`${raw}\n`);
+    return;
+  }
+  // One recorded frame may hold several lines; each is judged on its own, as the relay will read it.
+  for (const line of raw.split("\n")) {
+    const held = heldBack(line);
+    if (!held) {
+      process.stdout.write(`${line}\n`);
+      continue;
+    }
+    process.stderr.write(
+      `replay: held back the recorded ${held.method} request (id ${JSON.stringify(held.id)}): a replayed trace does not make the playground run commands or read or write files. Recorded answer: ${recordedAnswerOf(f)}\n`,
+    );
+  }
 };
 for (const f of opening) emit(f);
 process.stderr.write(`replay: ${exchanges.length} recorded requests from ${file}\n`);
@@ -88,7 +131,19 @@ rl.on("line", (line) => {
     process.stderr.write(`replay: the recorded ${msg.method} was never answered (the agent died); not answering\n`);
     return;
   }
-  const answer = JSON.parse(ex.answer.raw);
+  let answer;
+  try {
+    answer = JSON.parse(ex.answer.raw);
+  } catch {
+    answer = undefined;
+  }
+  if (typeof answer !== "object" || answer === null || Array.isArray(answer)) {
+    process.stderr.write(`replay mismatch: the recorded answer to ${msg.method} is not a JSON-RPC response; answering with an error\n`);
+    process.stdout.write(`${JSON.stringify({ jsonrpc: "2.0", id: msg.id, error: { code: -32603, message: `Replay mismatch: the recorded ${msg.method} answer is not a response`, data: { replay: file } } })}\n`);
+    return;
+  }
+  // As recorded (quirks included), but never with a method: a crafted "answer" must not smuggle a request.
+  delete answer.method;
   answer.id = msg.id;
   process.stdout.write(`${JSON.stringify(answer)}\n`);
 });

@@ -1,10 +1,14 @@
 "use client";
 /**
  * The browser end of a terminal login: an xterm.js terminal fed with the pty's (redacted) output,
- * sending keystrokes back. xterm touches `window`, so it is loaded only in the browser.
+ * sending keystrokes back. xterm touches `window`, so it is loaded only in the browser. The pty's
+ * output comes from an agent's program, so the terminal is locked down (lib/terminal-guard.ts):
+ * it answers no queries (those answers would reach the pty as this user's keystrokes, from every
+ * open tab), opens no links and writes no clipboard; and only the tab being typed in sends input.
  */
 import { useEffect, useRef } from "react";
 import "@xterm/xterm/css/xterm.css";
+import { acceptTerminalInput, guardTerminalParser } from "../lib/terminal-guard";
 
 export interface LoginTerminalViewProps {
   output: string;
@@ -28,19 +32,35 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
   const written = useRef(0);
   const inputRef = useRef(onInput);
   inputRef.current = onInput;
+  const outputRef = useRef(output);
+  outputRef.current = output;
 
   useEffect(() => {
     let disposed = false;
     void Promise.all([import("@xterm/xterm"), import("@xterm/addon-fit")]).then(([{ Terminal }, { FitAddon }]) => {
       if (disposed || !host.current) return;
-      const t = new Terminal({ convertEol: false, fontSize: 12, rows: 12, theme: { background: "#0c0e12" } });
+      const t = new Terminal({
+        convertEol: false,
+        fontSize: 12,
+        rows: 12,
+        theme: { background: "#0c0e12" },
+        // No window report or manipulation, no link opening: explicit, not left to defaults.
+        windowOptions: {},
+        linkHandler: { activate: () => undefined, allowNonHttpProtocols: false },
+      });
+      guardTerminalParser(t.parser);
       const fit = new FitAddon();
       t.loadAddon(fit);
       t.open(host.current);
       fit.fit();
-      t.onData((d) => inputRef.current(d));
+      t.onData((d) => {
+        const focusInTerminal = host.current?.contains(document.activeElement) ?? false;
+        if (acceptTerminalInput({ documentFocused: document.hasFocus(), focusInTerminal })) inputRef.current(d);
+      });
       term.current = t;
-      written.current = 0;
+      // xterm loads asynchronously: output that arrived meanwhile is written now, not at the next render.
+      t.write(outputRef.current);
+      written.current = outputRef.current.length;
       onResize(t.cols, t.rows);
     });
     return () => {

@@ -1,13 +1,15 @@
 /** The auth matrix: pick agents × profiles, run the probe flow on each, read the verdict grid. */
 import { useState } from "react";
 import { Modal } from "./Modal";
-import type { CatalogEntryView, MatrixCellView, ProfileView, ServerEvent } from "../lib/wire";
+import { type CatalogEntryView, MATRIX_MAX_CELLS, type MatrixCellView, type ProfileView, type ServerEvent } from "../lib/wire";
 
 export interface MatrixViewProps {
   catalog: CatalogEntryView[];
   profiles: ProfileView[];
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
   onRun: (agentIds: string[], profileIds: string[]) => void;
+  /** Stop the running matrix (its probes' agents are killed). */
+  onCancel: () => void;
   onOpenCell: (index: number) => void;
   onClose: () => void;
 }
@@ -34,6 +36,8 @@ export function MatrixView(p: MatrixViewProps) {
   const m = p.matrix;
   const agentIds = m ? [...new Set(m.cells.map((c) => c.agentId))] : [];
   const profileNames = m ? [...new Set(m.cells.map((c) => c.profileName))] : [];
+  const cellCount = agents.length * profiles.length;
+  const tooMany = cellCount > MATRIX_MAX_CELLS;
   return (
     <Modal title="Auth matrix" testId="matrix-view" closeTestId="btn-close-matrix" onClose={p.onClose}>
       <div className="matrix-body">
@@ -55,9 +59,14 @@ export function MatrixView(p: MatrixViewProps) {
             ))}
           </fieldset>
           <div className="button-row">
-            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || agents.length === 0 || profiles.length === 0} onClick={() => p.onRun(agents, profiles)}>
-              Run {agents.length * profiles.length} probes
+            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles)}>
+              Run {cellCount} probes
             </button>
+            {m?.running ? (
+              <button type="button" data-testid="matrix-cancel" onClick={p.onCancel}>
+                Cancel
+              </button>
+            ) : null}
             {m && !m.running ? (
               <>
                 <a href="/api/matrix.md" download data-testid="matrix-export-md">
@@ -69,6 +78,11 @@ export function MatrixView(p: MatrixViewProps) {
               </>
             ) : null}
           </div>
+          {tooMany ? (
+            <p className="warn small" data-testid="matrix-too-many">
+              At most {MATRIX_MAX_CELLS} probes per matrix: pick fewer agents or profiles.
+            </p>
+          ) : null}
           <p className="muted small">Each cell: spawn, initialize, session/new, close — never authenticates. Click a finished cell for its frames.</p>
         </div>
         {m ? (

@@ -335,6 +335,7 @@ export function Playground() {
           profiles={state.profiles}
           matrix={state.matrix}
           onRun={(agentIds, profileIds) => send({ type: "matrix_run", agentIds, profileIds })}
+          onCancel={() => send({ type: "matrix_cancel" })}
           onOpenCell={(index) => {
             send({ type: "matrix_open", index });
             setMatrixOpen(false);

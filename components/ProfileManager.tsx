@@ -61,7 +61,8 @@ const FIELDS: Record<ProfileKind, FieldSpec[]> = {
     { key: "inPlace", label: "Use in place (do not copy)", type: "checkbox", help: "The agent itself may write there: a token refresh rotates the refresh token." },
   ],
   generic: [
-    { key: "env", label: "Environment (KEY=VALUE per line)", type: "textarea" },
+    // Data only: the relay refuses anything a loader, runtime or shell reads as code (server/env-policy.ts).
+    { key: "env", label: "Environment (KEY=VALUE per line)", type: "textarea", placeholder: "OPENAI_API_KEY=sk-…\n(data only: NODE_OPTIONS, LD_*, PATH, BASH_ENV, PYTHON*… are refused)" },
     { key: "files", label: 'Files (JSON: [{"path":"…","content":"…","mode":"0600"}])', type: "textarea" },
   ],
 };

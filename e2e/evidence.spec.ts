@@ -36,13 +36,14 @@ base.describe("replay", () => {
   });
 });
 
-test("export a run's trace and import it back: the same frames, read-only", async ({ pg, page, server }) => {
+test("export a run's trace and import it back: the same frames, read-only", async ({ pg, page }) => {
   await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sessionNew();
   const runId = await page.getByTestId("run-item").first().getAttribute("data-run-id");
-  const response = await page.request.get(`${server.origin}/api/runs/${runId}/trace.jsonl`);
-  expect(response.ok()).toBe(true);
-  const text = await response.text();
+  // Fetched by the page itself: the token cookie lives on its acp-….localhost name only.
+  const response = await pg.fetchText(`/api/runs/${runId}/trace.jsonl`);
+  expect(response.status).toBe(200);
+  const text = response.text;
   const exported = text.trim().split("\n").slice(1).map((l) => JSON.parse(l) as { seq: number; raw: string });
   await page.getByTestId("import-trace").setInputFiles({ name: "trace.jsonl", mimeType: "application/x-ndjson", buffer: Buffer.from(text) });
   await expect(page.getByTestId("run-item").first()).toContainText("imported");
@@ -53,7 +54,7 @@ test("export a run's trace and import it back: the same frames, read-only", asyn
   await expect(page.getByTestId("btn-initialize")).toBeDisabled();
 });
 
-test("the auth matrix grid runs, exports Markdown and opens a cell's frames", async ({ pg, page, server }) => {
+test("the auth matrix grid runs, exports Markdown and opens a cell's frames", async ({ pg, page }) => {
   await pg.open();
   await page.getByTestId("btn-matrix").click();
   for (const id of ["offline-demo", "oauth-example"]) await page.locator(`[data-testid="matrix-profile"][data-id="${id}"]`).uncheck();
@@ -64,7 +65,7 @@ test("the auth matrix grid runs, exports Markdown and opens a cell's frames", as
   await expect(cell("kimi-0.28.0", "API key (example)")).toHaveAttribute("data-verdict", "auth-required");
   await expect(cell("kimi-2.1.0", "API key (example)")).toHaveAttribute("data-verdict", "session-created");
   await expect(cell("kimi-2.1.0", "Logged out")).toHaveAttribute("data-verdict", "auth-required");
-  const md = await (await page.request.get(`${server.origin}/api/matrix.md`)).text();
+  const md = (await pg.fetchText("/api/matrix.md")).text;
   expect(md).toContain("kimi-0.28.0");
   expect(md).toContain("auth required");
   expect(md).not.toContain(API_KEY_EXAMPLE);
@@ -84,18 +85,18 @@ test("a crafted bad frame is flagged by the schema check, with its JSON path", a
   await expect(pg.rows({ kind: "response", method: "initialize" }).getByTestId("violation-badge")).toHaveCount(0);
 });
 
-test("the bug report of a run with a profile secret in its frames does not contain it", async ({ pg, page, server }) => {
+test("the bug report of a run with a profile secret in its frames does not contain it", async ({ pg, page }) => {
   await pg.launch("API key (example)", "kimi-0.28.0");
   await pg.sessionNew();
   // Someone pastes the key into a raw message: the agent gets it, the log and the report must not show it.
   await pg.sendRaw(`{"jsonrpc":"2.0","id":50,"method":"authenticate","params":{"methodId":"${API_KEY_EXAMPLE}"}}`);
   await expect(pg.rows({ dir: "out", method: "authenticate" }).last()).toContainText("‹redacted›");
   const runId = await page.getByTestId("run-item").first().getAttribute("data-run-id");
-  const report = await (await page.request.get(`${server.origin}/api/runs/${runId}/report.md`)).text();
+  const report = (await pg.fetchText(`/api/runs/${runId}/report.md`)).text;
   expect(report).toContain("## Auth timeline");
   expect(report).toContain("#1330");
   expect(report).toContain("‹redacted›");
   expect(report).not.toContain(API_KEY_EXAMPLE);
-  const trace = await (await page.request.get(`${server.origin}/api/runs/${runId}/trace.jsonl`)).text();
+  const trace = (await pg.fetchText(`/api/runs/${runId}/trace.jsonl`)).text;
   expect(trace).not.toContain(API_KEY_EXAMPLE);
 });

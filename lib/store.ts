@@ -188,6 +188,15 @@ export class PlaygroundStore {
       case "matrix":
         this.update({ matrix: event });
         return;
+      case "matrix_cell": {
+        // A delta: one cell of the running matrix changed.
+        const m = this.snapshot.matrix;
+        if (!m || event.index < 0 || event.index >= m.cells.length) return;
+        const cells = m.cells.slice();
+        cells[event.index] = event.cell;
+        this.update({ matrix: { ...m, cells } });
+        return;
+      }
       case "login_check":
         this.update({ loginCheck: event });
         return;

@@ -60,8 +60,11 @@ export function loginCommands(method: AuthMethodView, agentArgv: string[], redac
     // Kimi's `command` is the path of dist/main.mjs: not executable on its own, and even with a
     // shebang it would pick up whatever `node` is on PATH (the machine's may be too old for Kimi).
     // Running it with the runtime that runs the agent reproduces the agent's own launch.
+    // A bare `node` (Claude Code's adapter advertises `node <cli.js> /login`) means the same: the
+    // agent's own runtime, which is also the only program the relay runs for a legacy login.
     const runtime = agentArgv[0];
-    const argv = isScriptPath(command) && runtime !== undefined && isNodeRuntime(runtime) ? [runtime, command, ...args] : [command, ...args];
+    const onAgentNode = runtime !== undefined && isNodeRuntime(runtime);
+    const argv = onAgentNode && isScriptPath(command) ? [runtime, command, ...args] : onAgentNode && isNodeRuntime(command) ? [runtime, ...args] : [command, ...args];
     // selectors.ts does not keep the legacy descriptor's own env; Kimi sends the same one in both.
     const legacyEnv = stringMap((method.legacy as { env?: unknown }).env) ?? methodEnv;
     out.legacy = clean({ argv, env: legacyEnv });

@@ -3,6 +3,9 @@
  * calls (merged with their updates: status, kind, locations, content, diffs), plans, available
  * commands, mode / config / session-info / usage updates and stop reasons. Unknown update kinds
  * are kept raw and flagged, never dropped. History replayed by session/load is marked as replay.
+ * Each frame is redacted by the relay, but joining chunks can spell a secret no single chunk held;
+ * a caller that knows the secrets (the server; the browser does not) passes `redact`, and the
+ * joined text is redacted again.
  */
 import { parseMessage } from "./jsonrpc";
 import type { Frame } from "./wire";
@@ -66,7 +69,7 @@ function infoText(kind: string, u: Record<string, unknown>): string {
   }
 }
 
-export function buildTranscript(frames: readonly Frame[]): TranscriptEntry[] {
+export function buildTranscript(frames: readonly Frame[], options: { redact?: (text: string) => string } = {}): TranscriptEntry[] {
   const out: TranscriptEntry[] = [];
   const tools = new Map<string, Extract<TranscriptEntry, { type: "tool" }>>();
   /** Seq of a session/load request whose answer has not come yet: updates meanwhile are replay. */
@@ -119,5 +122,7 @@ export function buildTranscript(frames: readonly Frame[]): TranscriptEntry[] {
       out.push({ type: "unknown", seq: f.seq, kind: kind || "(no sessionUpdate)", raw: f.raw, replay });
     }
   }
+  const redact = options.redact;
+  if (redact) for (const e of out) if (e.type === "user" || e.type === "agent" || e.type === "thought") e.text = redact(e.text);
   return out;
 }

@@ -69,6 +69,11 @@ export interface Frame {
   injected?: string;
   /** JSON Schema violations against the SDK's ACP schema, when validation is on. */
   violations?: { path: string; message: string }[];
+  /**
+   * Set only on a tab's copy: `raw` is a prefix of this many characters' line, cut to the relay's
+   * per-tab budget. The relay's ring (and every export) keeps the whole line.
+   */
+  clipped?: number;
 }
 
 export type RunState = "starting" | "running" | "exited" | "failed";
@@ -108,6 +113,8 @@ export interface RunSummary {
   homeFrom?: string;
   /** Imported trace: read-only, no process. */
   imported?: boolean;
+  /** The agent plays back a recorded trace: no terminal, file or login is run for it. Set by the relay only. */
+  replay?: boolean;
 }
 
 export type FlowMode = "probe" | "auto";
@@ -138,6 +145,22 @@ export interface MatrixCellView {
   detail?: string;
   agentVersion?: string | null;
   errorCode?: number;
+}
+
+/** A matrix is a bounded job: at most this many cells (agents × profiles, duplicates removed)… */
+export const MATRIX_MAX_CELLS = 64;
+/** …and at most this long per cell, so a hanging agent blocks the matrix for minutes, not hours. */
+export const MATRIX_MAX_TIMEOUT_MS = 120_000;
+export const MATRIX_MIN_TIMEOUT_MS = 1_000;
+
+/** Why a matrix of these ids cannot run (too many cells, bad timeout), or undefined when it can. */
+export function matrixProblem(agentIds: readonly string[], profileIds: readonly string[], timeoutMs?: number): string | undefined {
+  const cells = new Set(agentIds).size * new Set(profileIds).size;
+  if (cells > MATRIX_MAX_CELLS) return `the matrix asks for ${cells} cells (agents × profiles); at most ${MATRIX_MAX_CELLS} run at once — pick fewer agents or profiles`;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < MATRIX_MIN_TIMEOUT_MS || timeoutMs > MATRIX_MAX_TIMEOUT_MS)) {
+    return `matrix timeoutMs must be an integer from ${MATRIX_MIN_TIMEOUT_MS} to ${MATRIX_MAX_TIMEOUT_MS} (per cell), not ${JSON.stringify(timeoutMs)}`;
+  }
+  return undefined;
 }
 export type PermissionPolicy = "ask" | "allow" | "reject";
 
@@ -242,7 +265,10 @@ export type ClientCommand =
   | { type: "import_trace"; text: string; name?: string }
   /** Register a catalog entry that plays back the agent side of this run. */
   | { type: "replay_run"; runId: string }
+  /** Agent and profile ids are deduplicated; cells and the per-cell timeout are capped (MATRIX_MAX_*). */
   | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number }
+  /** Stop the running matrix: its probes' agents are killed, queued cells end as cancelled. */
+  | { type: "matrix_cancel" }
   /** Open one matrix cell's recorded frames as a read-only run. */
   | { type: "matrix_open"; index: number }
   | { type: "set_validation"; enabled: boolean; unstable: boolean }
@@ -281,7 +307,10 @@ export type ServerEvent =
   | { type: "flow"; mode: FlowMode; state: "running" | "done" | "failed"; message: string }
   | { type: "adv_diff"; agentId: string; variants: AdvertisementVariant[]; running?: boolean }
   | { type: "permission_policy"; policy: PermissionPolicy }
+  /** The whole matrix: in `hello`, when a matrix starts and when it ends. */
   | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[] }
+  /** One cell changed while the matrix runs (a delta, not the whole matrix again). */
+  | { type: "matrix_cell"; index: number; cell: MatrixCellView }
   | { type: "validation"; enabled: boolean; unstable: boolean }
   | { type: "faults"; faults: FaultConfig }
   | { type: "login_check"; runId: string; results: { methodId: string; convention: "spec" | "legacy"; ok: boolean; resolved?: string; problem?: string }[] }
@@ -384,8 +413,14 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       const agentIds = ids(record.agentIds);
       const profileIds = ids(record.profileIds);
       if (!agentIds?.length || !profileIds?.length) return { ok: false, error: "matrix_run needs agentIds and profileIds" };
-      return { ok: true, command: { type, agentIds, profileIds, timeoutMs: num(record.timeoutMs) } };
+      if (record.timeoutMs !== undefined && typeof record.timeoutMs !== "number") return { ok: false, error: "matrix timeoutMs must be a number" };
+      const timeoutMs = record.timeoutMs as number | undefined;
+      const problem = matrixProblem(agentIds, profileIds, timeoutMs);
+      if (problem) return { ok: false, error: problem };
+      return { ok: true, command: { type, agentIds: [...new Set(agentIds)], profileIds: [...new Set(profileIds)], timeoutMs } };
     }
+    case "matrix_cancel":
+      return { ok: true, command: { type } };
     case "matrix_open":
       return typeof record.index === "number" && Number.isInteger(record.index) ? { ok: true, command: { type, index: record.index } } : { ok: false, error: "matrix_open needs index" };
     case "set_validation":

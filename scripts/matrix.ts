@@ -24,6 +24,9 @@ import { expandHome, homeSecrets, ProfileStore, type StoredProfile, validateFiel
 const FORMATS = ["table", "json", "markdown", "junit"] as const;
 type Format = (typeof FORMATS)[number];
 
+/** Each probe is a whole agent process (Kimi: a few hundred MB): more at once only thrashes the machine. */
+const MAX_CONCURRENCY = 16;
+
 const USAGE = `Usage: npm run matrix -- [options]
   --agent ID              a catalog agent (repeatable; default: every catalog agent)
   --agent-cmd "CMD ARGS"  any ACP agent command line, split without a shell (repeatable);
@@ -35,7 +38,7 @@ const USAGE = `Usage: npm run matrix -- [options]
   --expect FILE           exit 1 when a verdict differs from FILE, e.g.
                           ${EXPECTATIONS_EXAMPLE}
   --data-dir DIR          profiles and agents.json (default ACP_PLAYGROUND_HOME or ~/.acp-playground)
-  --concurrency N         probes at once (default: CPU count)
+  --concurrency N         probes at once, at most ${MAX_CONCURRENCY} (default: CPU count, at most ${MAX_CONCURRENCY})
   --timeout MS            per cell (default 30000)
 Verdicts: session-created, auth-required, error, initialize-failed, crashed, timed-out.
 CI: npm run matrix -- --agent kimi-2.1.0 --profile "Logged out" --format junit --out matrix.xml --expect expect.json`;
@@ -72,7 +75,7 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
     profileDirs: [],
     format: "table",
     dataDir: path.resolve(env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground")),
-    concurrency: os.availableParallelism(),
+    concurrency: Math.min(os.availableParallelism(), MAX_CONCURRENCY),
     timeoutMs: 30_000,
     help: false,
   };
@@ -125,6 +128,9 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
         break;
       case "concurrency":
         args.concurrency = positiveInt(value, name);
+        if (args.concurrency > MAX_CONCURRENCY) {
+          throw new UsageError(`--concurrency ${args.concurrency} is over the limit of ${MAX_CONCURRENCY} probes at once: each probe is a whole agent process.`, `Use --concurrency ${MAX_CONCURRENCY} or less. ${SEE_HELP}`);
+        }
         break;
       case "timeout":
         args.timeoutMs = positiveInt(value, name);

@@ -4,6 +4,7 @@
  * run decides what a line means, so nothing here can drop or reshape what the agent said.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { killAllMarked, markerEnv, newRunMarker, sweepMarked } from "./process-marker";
 
 // Next.js augments ProcessEnv with a required NODE_ENV; a child env is a plain string map.
 type ChildEnv = NodeJS.ProcessEnv;
@@ -26,6 +27,8 @@ export interface SpawnSpec {
 export class AgentProcess {
   private child?: ChildProcessWithoutNullStreams;
   private exited = false;
+  /** In the agent's environment, so its descendants that leave the group (setsid) are found. */
+  private readonly marker = newRunMarker();
 
   constructor(private readonly spec: SpawnSpec, private readonly events: AgentProcessEvents) {}
 
@@ -40,7 +43,7 @@ export class AgentProcess {
   start(): void {
     const child: ChildProcessWithoutNullStreams = spawn(this.spec.file, this.spec.args, {
       cwd: this.spec.cwd,
-      env: this.spec.env as ChildEnv,
+      env: { ...this.spec.env, ...markerEnv(this.marker) } as ChildEnv,
       shell: false,
       stdio: ["pipe", "pipe", "pipe"],
       // Own process group, so kill() reaches grandchildren (e.g. tools the agent started).
@@ -58,6 +61,9 @@ export class AgentProcess {
         this.events.spawnError(error);
       }
     });
+    // The run ends with the agent: what it left behind (daemons, setsid'd tools) ends too. This also
+    // lets 'close' come when such a process held the agent's stdout open.
+    child.on("exit", () => sweepMarked(this.marker, 2000));
     child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
       if (this.exited) return;
       this.exited = true;
@@ -92,10 +98,11 @@ export class AgentProcess {
     child.stdin.end();
     send(signal);
     if (signal !== "SIGKILL") {
+      sweepMarked(this.marker, graceMs);
       const timer = setTimeout(() => {
         if (!this.exited) send("SIGKILL");
       }, graceMs);
       timer.unref();
-    }
+    } else void killAllMarked(this.marker).catch(() => undefined);
   }
 }

@@ -3,16 +3,22 @@
  * on success, as the spec asks), the Probe and Auto flows, and the advertisement diff. Everything
  * it sends goes through a Run, so every step is an ordinary, recorded frame the timeline can link.
  */
+import { realpathSync, statSync } from "node:fs";
+import path from "node:path";
 import type { LoginAttempt } from "../lib/auth-timeline";
 import { parseMessage } from "../lib/jsonrpc";
 import type { Redactor } from "../lib/redact";
 import { authMethods } from "../lib/selectors";
 import { clientCapabilities, initializeParams } from "../lib/templates";
-import { loginCommands } from "../lib/terminal-login";
+import { isNodeRuntime, isScriptPath, type LoginCommand, loginCommands } from "../lib/terminal-login";
 import type { AdvertisementVariant, ClientCaps, FlowMode, Frame, ServerEvent } from "../lib/wire";
-import { PlaygroundError } from "./errors";
+import type { SpawnSpec } from "./agent-process";
+import { whichSync } from "./catalog";
+import { loginEnvProblem } from "./env-policy";
+import { LoginCommandError, PlaygroundError } from "./errors";
 import type { Logger } from "./logger";
 import { LoginTerminal, resolveLoginCommand } from "./login-terminal";
+import { userDirectory } from "./paths";
 import type { Run } from "./run";
 
 export interface AuthHost {
@@ -57,6 +63,13 @@ export class AuthFlows {
   async startLogin(methodId: string, convention: "spec" | "legacy", cols?: number, rows?: number): Promise<number | null> {
     const run = this.host.current();
     if (!run) throw new PlaygroundError("Start the agent and send initialize first.", "The login command comes from the agent's authMethods.");
+    // The auth methods of a replay come from a recorded trace: never run a command taken from one.
+    if (run.summary.replay) {
+      throw new PlaygroundError(
+        "replayed trace: the playground does not run login commands taken from a recording.",
+        "A replay plays back what an agent said; to try a login, start the real agent.",
+      );
+    }
     if (this.terminal?.running) throw new PlaygroundError("A login is already running.", "Finish or cancel it first.");
     const method = authMethods(run.ring.all()).find((m) => m.id === methodId);
     if (!method) throw new PlaygroundError(`The agent did not advertise an auth method "${methodId}".`, "Send initialize and pick a method from its authMethods.");
@@ -72,6 +85,13 @@ export class AuthFlows {
     // The spec: method env overrides same-named variables of the agent's launch configuration.
     const env = { ...spawn.env, ...command.env };
     const attempt: LoginAttempt = { method: methodId, convention, argv: command.argv.map((a) => this.host.redactor().redact(a)), exitCode: null, startedAt: Date.now() };
+    // What the agent advertised is data: its env passes the env policy and its program must be the agent's own.
+    const problem = loginCommandProblem(command, spawn);
+    if (problem) {
+      const message = this.host.redactor().redact(problem);
+      this.publish({ type: "login", state: "failed", runId: run.id, convention, argv: attempt.argv, message, hint: LOGIN_POLICY_HINT });
+      throw new LoginCommandError(message, LOGIN_POLICY_HINT);
+    }
     this.scrollback = "";
     return new Promise<number | null>((resolve, reject) => {
       const terminal = new LoginTerminal({
@@ -128,6 +148,8 @@ export class AuthFlows {
         const command = commands[convention];
         if (!command) continue;
         try {
+          const problem = loginCommandProblem(command, spawn);
+          if (problem) throw new LoginCommandError(problem, LOGIN_POLICY_HINT);
           const resolved = resolveLoginCommand(command.argv, spawn.cwd, { ...spawn.env, ...command.env });
           results.push({ methodId: method.id, convention, ok: true, resolved: this.host.redactor().redact(resolved) });
         } catch (error) {
@@ -268,6 +290,55 @@ export class AuthFlows {
     );
     this.host.emit({ type: "adv_diff", agentId, variants });
   }
+}
+
+const LOGIN_POLICY_HINT = "The playground runs only the agent's own program (or its Node runtime with a script) for an advertised login, with data-only variables; run anything else yourself in a terminal.";
+
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * Why an advertised terminal login may not run, or undefined. Its env passes the env policy
+ * (NODE_OPTIONS, LD_PRELOAD, PATH … are refused; the run's own home variables may be repeated).
+ * Its program must be the agent's own executable: the spec convention is that by construction
+ * (agent argv + args); a legacy `_meta["terminal-auth"]` command names any program, so it must
+ * resolve to the same file as the agent's, and when that is a Node runtime its first argument
+ * must be an existing script given by absolute path — never an option such as `-e` or `--import`.
+ * An agent that can run code can do all that itself; this keeps an agent that only *speaks* ACP
+ * (a proxy, a replay, a remote agent) from turning one click on "Run login" into `/bin/sh -c …`.
+ */
+export function loginCommandProblem(command: LoginCommand, spawn: SpawnSpec): string | undefined {
+  try {
+    userDirectory(spawn.cwd, "The login's working directory");
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const envProblem = loginEnvProblem(command.env, spawn.env);
+  if (envProblem) return envProblem;
+  const agentArgv = [spawn.file, ...spawn.args];
+  if (agentArgv.every((a, i) => command.argv[i] === a)) return undefined; // the agent's own command line plus args
+  const [program, first] = command.argv;
+  if (!program) return undefined; // resolveLoginCommand says "empty"
+  const file = whichSync(program, spawn.env.PATH ?? "");
+  if (!file) return undefined; // resolveLoginCommand says it was not found
+  if (realFile(file) !== realFile(spawn.file)) {
+    return `The login command ${program} is not the agent's own program (${spawn.file}).`;
+  }
+  if (!isNodeRuntime(file)) return undefined;
+  if (first === undefined || first.startsWith("-") || !isScriptPath(first) || !path.isAbsolute(first)) {
+    return `The login command runs the agent's Node runtime with ${first === undefined ? "no script" : `"${first}"`}, not with a script given by absolute path.`;
+  }
+  try {
+    if (!statSync(first).isFile()) throw new Error("not a file");
+  } catch {
+    return `The login script ${first} does not exist.`;
+  }
+  return undefined;
 }
 
 const DEFAULT_CAPS: ClientCaps = { fsRead: false, fsWrite: false, terminal: false, authTerminal: true, legacyTerminalAuth: true };

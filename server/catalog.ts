@@ -25,7 +25,12 @@ export interface CatalogEntry {
   /** A Kimi Code build: profiles materialize into KIMI_CODE_HOME for it. */
   kimi?: boolean;
   version?: string;
-  /** Plays the agent side of this recorded trace instead of running a real agent. */
+  /**
+   * Plays the agent side of this recorded trace instead of running a real agent. Also the relay's
+   * mark that the run is a replay (no terminal, file write/read or login is run for it): set only
+   * by replayEntry(), from replay_run or a `replay` entry of the user's agents.json, never from a
+   * trace's content or a browser command.
+   */
   replay?: string;
 }
 
@@ -178,6 +183,15 @@ export class Catalog {
     if (i >= 0) this.ephemeral.splice(i, 1);
     this.ephemeral.push(entry);
     this.reload();
+  }
+
+  /** Drop an ephemeral entry (a replay whose trace copy went with its run); true if there was one. */
+  removeEphemeral(id: string): boolean {
+    const i = this.ephemeral.findIndex((e) => e.id === id);
+    if (i < 0) return false;
+    this.ephemeral.splice(i, 1);
+    this.reload();
+    return true;
   }
 
   get error(): PlaygroundError | undefined {

@@ -4,15 +4,20 @@
  * terminal/* backed by real processes. It learns what it may serve by watching the conversation
  * (the capabilities the client advertised in `initialize`, the cwd of every session), so the user
  * decides from the browser and the relay enforces it. Every refusal is a JSON-RPC error with data
- * that says why, because "the agent got -32603" explains nothing.
+ * that says why, because "the agent got -32603" explains nothing. Files are opened beneath the
+ * session's directory without following symlinks (server/beneath.ts), so a path checked here
+ * cannot be swapped for a symlink before it is used, and only regular files are read or written.
+ * A replayed trace is served nothing that touches the machine (server/replay-guard.ts).
  */
 import type { Stats } from "node:fs";
-import { lstat, mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { idKey } from "../lib/jsonrpc";
 import type { Direction, FrameKind, PermissionPolicy } from "../lib/wire";
+import { BeneathError, openBeneath, overwrite, readCapped } from "./beneath";
 import { TerminalManager, type TerminalEvents, type TerminalManagerOptions } from "./client-terminals";
 import { ClientMethodError } from "./errors";
+import { type ReplayRecording, servedForReplay } from "./replay-guard";
 import type { ClientMethodOutcome } from "./run";
 
 export type { PermissionPolicy } from "../lib/wire";
@@ -27,6 +32,11 @@ export interface ClientMethodServerOptions {
   events: ClientMethodEvents;
   /** Limits of the terminal manager (tests shrink them). */
   terminals?: Omit<TerminalManagerOptions, "redact" | "events">;
+  /**
+   * Set when the agent plays back a recorded trace (from the catalog entry, never from the trace
+   * or the browser): then nothing but permission requests is served, each refusal visible.
+   */
+  replay?: ReplayRecording;
 }
 
 /** What the client said it supports in `initialize`; anything not advertised is not served. */
@@ -155,7 +165,9 @@ export class ClientMethodServer {
   }
 
   /** Answer one agent→client request; `{pending:true}` leaves it to the user. */
-  serve(method: string, params: unknown, _id: string): ClientMethodOutcome | Promise<ClientMethodOutcome> {
+  serve(method: string, params: unknown, id: string): ClientMethodOutcome | Promise<ClientMethodOutcome> {
+    // A trace is evidence, not a program: before any capability or session check.
+    if (this.opts.replay && !servedForReplay(method)) return this.opts.replay.refuse(method, id);
     try {
       const p = isRecord(params) ? params : {};
       switch (method) {
@@ -190,9 +202,9 @@ export class ClientMethodServer {
     }
   }
 
-  /** The run ended: kill every terminal. */
-  dispose(): void {
-    this.terminals.dispose();
+  /** The run ended: kill every terminal (and what escaped their groups); settles after the sweep. */
+  dispose(): Promise<void> {
+    return this.terminals.dispose();
   }
 
   private gate(method: string, advertised: boolean, capability: string): void {
@@ -244,7 +256,7 @@ export class ClientMethodServer {
    * exist yet (a write), the nearest existing ancestor is resolved and the rest appended, so a
    * symlinked directory cannot smuggle a new file outside either.
    */
-  private async confine(sessionId: string, requested: string, mode: "read" | "write" | "directory"): Promise<string> {
+  private async confine(sessionId: string, requested: string, mode: "read" | "write" | "directory"): Promise<{ real: string; root: string }> {
     const roots = this.session(sessionId);
     const refuse = (reason: string): ClientMethodError => refusePath(requested, reason, { sessionId });
     if (!path.isAbsolute(requested)) throw refuse("the path must be absolute");
@@ -261,10 +273,31 @@ export class ClientMethodServer {
       );
     }
     const real = await this.realTarget(requested, mode);
-    if (!realRoots.some((root) => isInside(root, real))) {
+    // The innermost root that holds it: the one a later open walks down from.
+    const root = realRoots.filter((r) => isInside(r, real)).sort((a, b) => b.length - a.length)[0];
+    if (root === undefined) {
       throw refusePath(requested, "a symlink leads outside the session's cwd and additionalDirectories", { sessionId, resolved: real });
     }
-    return real;
+    return { real, root };
+  }
+
+  /** Open a confined file without following a symlink swapped in since confine(); only regular files. */
+  private async openConfined(requested: string, sessionId: string, where: { real: string; root: string }, mode: "read" | "write"): ReturnType<typeof openBeneath> {
+    try {
+      return await openBeneath(where.root, where.real, mode);
+    } catch (error) {
+      if (!(error instanceof BeneathError)) throw error;
+      switch (error.reason) {
+        case "directory":
+          throw refusePath(requested, "the path is a directory, not a file");
+        case "not-regular":
+          throw refusePath(requested, "the path is not a regular file (a FIFO, socket or device); only regular files are read or written");
+        case "missing":
+          throw new ClientMethodError(-32002, `Resource not found: ${requested}`, { path: requested, uri: `file://${encodeURI(requested)}` });
+        default:
+          throw refusePath(requested, `the path changed while it was opened: ${error.message}`, { sessionId });
+      }
+    }
   }
 
   private async realTarget(requested: string, mode: "read" | "write" | "directory"): Promise<string> {
@@ -312,11 +345,16 @@ export class ClientMethodServer {
     const requested = requireString(p, "path");
     const line = optionalCount(p, "line", 1);
     const limit = optionalCount(p, "limit", 0);
-    const real = await this.confine(sessionId, requested, "read");
-    const info = await stat(real);
-    if (info.isDirectory()) throw refusePath(requested, "the path is a directory, not a file");
-    if (info.size > MAX_READ_BYTES) throw refusePath(requested, `the file is larger than ${MAX_READ_BYTES} bytes`, { size: info.size });
-    let content = await readFile(real, "utf8");
+    const file = await this.openConfined(requested, sessionId, await this.confine(sessionId, requested, "read"), "read");
+    let bytes: Buffer | undefined;
+    try {
+      if (file.stats.size > MAX_READ_BYTES) throw refusePath(requested, `the file is larger than ${MAX_READ_BYTES} bytes`, { size: file.stats.size });
+      bytes = await readCapped(file.handle, MAX_READ_BYTES);
+      if (!bytes) throw refusePath(requested, `the file is larger than ${MAX_READ_BYTES} bytes`);
+    } finally {
+      await file.handle.close();
+    }
+    let content = bytes.toString("utf8");
     if (line !== undefined || limit !== undefined) {
       // Lines keep their terminators, so a slice of the file is byte-for-byte what is in it.
       const lines = content.split(/(?<=\n)/);
@@ -331,19 +369,18 @@ export class ClientMethodServer {
     const requested = requireString(p, "path");
     if (typeof p.content !== "string") throw invalid("content", '"content" must be a string');
     const content = p.content;
-    const real = await this.confine(sessionId, requested, "write");
+    // Missing parents are inside the confined tree (they resolved under a root): the open creates them.
+    const file = await this.openConfined(requested, sessionId, await this.confine(sessionId, requested, "write"), "write");
     let oldText: string | null = null;
     try {
-      const info = await stat(real);
-      if (info.isDirectory()) throw refusePath(requested, "the path is a directory, not a file");
-      oldText = await readFile(real, "utf8");
-    } catch (error) {
-      if (error instanceof ClientMethodError) throw error;
-      if (errnoCode(error) !== "ENOENT") throw error;
+      if (!file.created) {
+        const old = file.stats.size > MAX_READ_BYTES ? undefined : await readCapped(file.handle, MAX_READ_BYTES);
+        oldText = old ? old.toString("utf8") : `‹the previous content (${file.stats.size} bytes) is too large to show›`;
+      }
+      await overwrite(file.handle, Buffer.from(content, "utf8"));
+    } finally {
+      await file.handle.close();
     }
-    // Missing parents are inside the confined tree (they resolved under a root), so create them.
-    await mkdir(path.dirname(real), { recursive: true });
-    await writeFile(real, content, "utf8");
     const redact = this.opts.redact;
     this.opts.events.fsWrite({ sessionId, path: requested, oldText: oldText === null ? null : redact(oldText), newText: redact(content) });
     return { result: {} };
@@ -367,7 +404,7 @@ export class ClientMethodServer {
     }
     const outputByteLimit = optionalCount(p, "outputByteLimit", 0);
     const requestedCwd = typeof p.cwd === "string" && p.cwd.length > 0 ? p.cwd : roots.cwd;
-    const cwd = await this.confine(sessionId, requestedCwd, "directory");
+    const { real: cwd } = await this.confine(sessionId, requestedCwd, "directory");
     if (!(await stat(cwd)).isDirectory()) throw refusePath(requestedCwd, "cwd is not a directory");
     const terminalId = await this.terminals.create({ sessionId, command, args: args as string[], env, cwd, outputByteLimit });
     return { result: { terminalId } };

@@ -4,13 +4,15 @@
  * command started. Output is kept as bytes (stdout and stderr in arrival order) under a byte
  * budget that drops the oldest bytes first, because the agent wants the end of a long build log,
  * and it is streamed (redacted) to the UI as it arrives. Nothing here outlives the run: dispose()
- * kills every process group.
+ * kills every process group, and every process that left its group (`setsid`, a double fork) is
+ * found by the run marker in its environment (server/process-marker.ts) and killed too.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { childEnv } from "./child-env";
 import { ClientMethodError } from "./errors";
+import { killAllMarked, markerEnv, newRunMarker, sweepMarked } from "./process-marker";
 
 export interface TerminalEvents {
   terminalOutput(e: { terminalId: string; data: string }): void;
@@ -105,6 +107,8 @@ export class TerminalManager {
   private readonly killGraceMs: number;
   private nextId = 1;
   private disposed = false;
+  /** This manager's (= this run's) marker; each terminal carries `<marker>/<terminal id>`. */
+  private readonly marker = newRunMarker();
 
   constructor(private readonly options: TerminalManagerOptions) {
     this.maxTerminals = options.maxTerminals ?? DEFAULT_MAX_TERMINALS;
@@ -141,7 +145,8 @@ export class TerminalManager {
     try {
       child = spawn(spec.command, spec.args, {
         cwd: spec.cwd,
-        env: childEnv(this.options.baseEnv ?? process.env, spec.env) as NodeJS.ProcessEnv,
+        // The marker goes last: the agent's own pairs cannot remove or change it.
+        env: childEnv(this.options.baseEnv ?? process.env, spec.env, markerEnv(this.markerOf(id))) as NodeJS.ProcessEnv,
         shell: false,
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
@@ -243,11 +248,23 @@ export class TerminalManager {
     t.bytes = 0;
   }
 
-  /** The run has ended: SIGKILL every process group at once, since no one will read them. */
-  dispose(): void {
+  /**
+   * The run has ended: SIGKILL every process group at once, since no one will read them, and
+   * every process of any terminal (released ones included) that escaped its group. The promise
+   * settles once the sweep is done; callers that cannot wait may ignore it.
+   */
+  dispose(): Promise<void> {
     this.disposed = true;
     for (const t of this.terminals.values()) this.terminate(t, "SIGKILL");
     this.terminals.clear();
+    return killAllMarked(this.marker, { prefix: true }).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private markerOf(terminalId: string): string {
+    return `${this.marker}/${terminalId}`;
   }
 
   private get(terminalId: string, sessionId: string | undefined): Terminal {
@@ -278,6 +295,9 @@ export class TerminalManager {
   }
 
   private terminate(t: Terminal, signal: NodeJS.Signals): void {
+    // Processes that left the group are found by their marker, whether or not the pipes closed.
+    if (signal === "SIGKILL") void killAllMarked(this.markerOf(t.id)).catch(() => undefined);
+    else sweepMarked(this.markerOf(t.id), this.killGraceMs);
     // The leader may be gone while a background child still holds the pipes: signal the group
     // until they close; after that the group id may belong to someone else.
     if (t.closed) return;

@@ -16,6 +16,8 @@ export interface Config {
   ringBytes: number;
   maxLineBytes: number;
   keepRuns: number;
+  /** Agent processes alive at once: runs, matrix probes, scratch runs, profile checks. */
+  maxAgents: number;
   openBrowser: boolean;
   quiet: boolean;
 }
@@ -32,21 +34,28 @@ export const USAGE = `Usage: npm start -- [options]
   --data-dir DIR        where profiles, agents.json and run homes live (default ~/.acp-playground, or ACP_PLAYGROUND_HOME)
   --cwd DIR             default working directory for agents (default <data-dir>/workspace)
   --ring-frames N       frames kept per run (default 100000)
-  --max-line-bytes N    longest stdio line kept whole (default 64 MiB)
+  --max-line-bytes N    longest stdio line kept whole, either direction (default 64 MiB)
+  --max-agents N        agent processes alive at once: runs, matrix probes, scratch runs (default 4)
   --dev                 Next.js hot reload
   --dangerously-bind-non-loopback   allow a non-loopback --host (anyone who can reach it can run agents)`;
 
+/** Switches: present or absent, never given a value. */
+const BOOLEAN_FLAGS = new Set(["dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+
 export function parseConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): Config {
   const flags = new Map<string, string | true>();
-  const known = new Set(["port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+  const known = new Set(["port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}".`, USAGE);
     const name = arg.slice(2).split("=")[0];
     if (!known.has(name)) throw new ConfigError(`Unknown option --${name}.`, USAGE);
     const eq = arg.indexOf("=");
-    if (eq !== -1) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
-    else if (["dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"].includes(arg.slice(2))) flags.set(arg.slice(2), true);
+    if (BOOLEAN_FLAGS.has(name)) {
+      // A switch is on by being there: `--dangerously-bind-non-loopback=false` must not bind 0.0.0.0.
+      if (eq !== -1) throw new ConfigError(`--${name} takes no value (got "${arg}").`, `Write --${name} to turn it on, or leave it out to keep it off.`);
+      flags.set(name, true);
+    } else if (eq !== -1) flags.set(name, arg.slice(eq + 1));
     else {
       const value = argv[i + 1];
       if (value === undefined || value.startsWith("--")) throw new ConfigError(`${arg} needs a value.`, USAGE);
@@ -90,6 +99,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     ringBytes: 512 << 20,
     maxLineBytes: int("max-line-bytes", 64 << 20, 1024),
     keepRuns: int("keep-runs", 12, 1),
+    maxAgents: int("max-agents", 4, 1),
     openBrowser: false,
     quiet: flags.has("quiet"),
   };

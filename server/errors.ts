@@ -29,6 +29,21 @@ export class ConfigError extends PlaygroundError {}
 /** Profile validation or storage failure. */
 export class ProfileError extends PlaygroundError {}
 
+/**
+ * A profile sets a variable or writes a file that the env policy (server/env-policy.ts) refuses:
+ * something a loader, runtime, shell or tool would read as code. `subject` is the variable or path.
+ */
+export class EnvPolicyError extends ProfileError {
+  readonly subject: string;
+  constructor(subject: string, message: string, hint?: string) {
+    super(message, hint);
+    this.subject = subject;
+  }
+}
+
+/** A working directory from the browser that is not an absolute path to an existing directory. */
+export class WorkingDirectoryError extends PlaygroundError {}
+
 /** A request was rejected by the guard; `status` is the HTTP status to answer with. */
 export class GuardError extends PlaygroundError {
   readonly status: 401 | 403;
@@ -63,3 +78,9 @@ export class ClientMethodError extends PlaygroundError {
     this.data = data;
   }
 }
+
+/** Another agent process would exceed --max-agents; the hint says how many run and how to allow more. */
+export class TooManyAgentsError extends PlaygroundError {}
+
+/** A request over one of the relay's size or count limits (line length, matrix cells, timeouts). */
+export class LimitError extends PlaygroundError {}

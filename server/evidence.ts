@@ -9,9 +9,9 @@ import path from "node:path";
 import { type ProbeCell, formatJson, formatMarkdown } from "../lib/matrix-report";
 import { buildReport } from "../lib/report";
 import { exportTrace, parseTrace } from "../lib/trace";
-import type { Frame, MatrixCellView, RunSummary, ServerEvent } from "../lib/wire";
+import { type Frame, type MatrixCellView, matrixProblem, type RunSummary, type ServerEvent } from "../lib/wire";
 import { type Catalog, replayEntry } from "./catalog";
-import { PlaygroundError } from "./errors";
+import { LimitError, PlaygroundError } from "./errors";
 import { runMatrix } from "./matrix";
 import type { ProfileStore } from "./profiles";
 import type { Run } from "./run";
@@ -29,17 +29,23 @@ export interface EvidenceHost {
   dataDir: string;
   runsDir: string;
   modelServerUrl?: string;
+  /** A slot of the relay's agent budget for one matrix probe (waits its turn; rejects when aborted). */
+  agentSlot(signal?: AbortSignal): Promise<{ release(): void }>;
+  /** The most probes a matrix runs at once (never more than the agent budget). */
+  maxAgents: number;
 }
 
 export class Evidence {
   private matrixCells: ProbeCell[] = [];
-  private matrixView?: Extract<ServerEvent, { type: "matrix" }>;
-  private matrixRunning = false;
+  /** The cells as tabs see them; the whole list goes out only in hello and at start/end. */
+  private matrixViewCells?: MatrixCellView[];
+  private matrixAbort?: AbortController;
 
   constructor(private readonly host: EvidenceHost) {}
 
   get matrixState(): Extract<ServerEvent, { type: "matrix" }> | undefined {
-    return this.matrixView;
+    const cells = this.matrixViewCells;
+    return cells ? { type: "matrix", running: this.matrixAbort !== undefined, total: cells.length, cells: cells.map((c) => ({ ...c })) } : undefined;
   }
 
   private mustRun(runId: string): Run {
@@ -84,6 +90,11 @@ export class Evidence {
   importTrace(text: string, name?: string): Run {
     const trace = parseTrace(text);
     const h = trace.header;
+    // Seqs are dense from 0 and a ring drops its oldest, so no more frames can have been dropped than precede the first one kept.
+    const firstSeq = trace.frames[0]?.seq ?? 0;
+    if (h.dropped > firstSeq) {
+      throw new LimitError(`The trace's header says ${h.dropped} frames were dropped, but its first frame is seq ${firstSeq}: at most ${firstSeq} can have been dropped before it.`, "The header was edited or the file is not a playground trace; export it again.");
+    }
     return this.host.importRun(
       name ?? `Imported trace: ${h.agent.label}`,
       {
@@ -111,8 +122,13 @@ export class Evidence {
     return id;
   }
 
-  async runMatrix(agentIds: string[], profileIds: string[], timeoutMs?: number): Promise<void> {
-    if (this.matrixRunning) throw new PlaygroundError("A matrix is already running.", "Wait for it to finish.");
+  async runMatrix(agentIdsIn: string[], profileIdsIn: string[], timeoutMs?: number): Promise<void> {
+    if (this.matrixAbort) throw new PlaygroundError("A matrix is already running.", "Wait for it to finish, or cancel it.");
+    // The wire checks these too; the relay checks again for any other caller.
+    const agentIds = [...new Set(agentIdsIn)];
+    const profileIds = [...new Set(profileIdsIn)];
+    const problem = matrixProblem(agentIds, profileIds, timeoutMs);
+    if (problem) throw new LimitError(`Cannot run the matrix: ${problem}.`);
     const agents = agentIds.map((id) => this.host.catalog.get(id));
     const profiles = profileIds.map((id) => {
       const p = this.host.profiles.get(id);
@@ -121,22 +137,28 @@ export class Evidence {
     });
     const specs = agents.flatMap((agent) => profiles.map((profile) => ({ agent, profile })));
     const cells: MatrixCellView[] = specs.map((s, index) => ({ index, agentId: s.agent.id, profileName: s.profile.name, state: "queued" }));
-    const publish = (running: boolean): void => {
-      this.matrixView = { type: "matrix", running, total: cells.length, cells: cells.map((c) => ({ ...c })) };
-      this.host.emit(this.matrixView);
-    };
-    this.matrixRunning = true;
+    const abort = new AbortController();
+    this.matrixAbort = abort;
+    this.matrixViewCells = cells;
     this.matrixCells = [];
-    publish(true);
+    const publishAll = (): void => {
+      const view = this.matrixState;
+      if (view) this.host.emit(view);
+    };
+    // Per cell, a delta: re-sending the whole matrix per cell made 400 cells cost 802 events of up to 117 KB.
+    const publishCell = (i: number): void => this.host.emit({ type: "matrix_cell", index: i, cell: { ...cells[i] } });
+    publishAll();
     try {
       this.matrixCells = await runMatrix(
         specs.map((s) => ({ agent: s.agent, profile: s.profile, dataDir: this.host.dataDir, runsDir: this.host.runsDir, modelServerUrl: this.host.modelServerUrl, redact: this.host.redact })),
         {
-          concurrency: Math.max(1, Math.min(os.availableParallelism(), 4)),
+          concurrency: Math.max(1, Math.min(os.availableParallelism(), 4, this.host.maxAgents)),
           timeoutMs,
+          signal: abort.signal,
+          acquire: (signal) => this.host.agentSlot(signal),
           onStart: (_cell, i) => {
             cells[i].state = "running";
-            publish(true);
+            publishCell(i);
           },
           onDone: (result, i) => {
             cells[i] = {
@@ -148,14 +170,20 @@ export class Evidence {
               agentVersion: result.agent.version,
               errorCode: result.sessionNew.error?.code ?? result.initialize.error?.code,
             };
-            publish(true);
+            publishCell(i);
           },
         },
       );
     } finally {
-      this.matrixRunning = false;
-      publish(false);
+      this.matrixAbort = undefined;
+      publishAll();
     }
+  }
+
+  /** Stop the running matrix: probes kill their agents at once, queued cells end as cancelled. */
+  cancelMatrix(): void {
+    if (!this.matrixAbort) throw new PlaygroundError("No matrix is running.");
+    this.matrixAbort.abort();
   }
 
   openMatrixCell(index: number): Run {

@@ -5,22 +5,24 @@
  * per-tab cursor, so a slow tab never makes the server buffer more than the ring holds and a
  * reloaded tab simply starts its cursor at zero.
  */
-import { existsSync, statSync } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Redactor } from "../lib/redact";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
 import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, type PermissionPolicy, type RunSummary, type ServerEvent, type ServerInfo } from "../lib/wire";
+import { type AgentSlot, AgentSlots } from "./agent-slots";
 import { type AuthHost, AuthFlows } from "./auth-flows";
 import { Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
-import { childEnv } from "./child-env";
+import { agentEnv, childEnv } from "./child-env";
 import { ClientMethodServer } from "./client-methods";
-import { PlaygroundError, ProfileError } from "./errors";
+import { LimitError, PlaygroundError, ProfileError } from "./errors";
 import { Evidence } from "./evidence";
 import { FaultInjector, NO_FAULTS } from "./faults";
 import type { Logger } from "./logger";
 import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
-import { Run, type RunListener, type RunOptions } from "./run";
+import { userDirectory } from "./paths";
+import { ReplayRecording } from "./replay-guard";
+import { lineLimitProblem, Run, type RunListener, type RunOptions } from "./run";
 
 interface Prepared {
   cwd: string;
@@ -39,6 +41,8 @@ export interface HubOptions {
   maxLineBytes: number;
   /** How many runs (with their logs) to keep browsable. */
   keepRuns: number;
+  /** Agent processes alive at once (--max-agents): runs, matrix probes, scratch runs, profile checks. */
+  maxAgents?: number;
   logger: Logger;
 }
 
@@ -50,18 +54,75 @@ export interface Sink {
 
 const BATCH_FRAMES = 5000;
 const BATCH_BYTES = 4 << 20;
-/** Above this many unsent bytes a tab is lagging: stop feeding it until it drains. */
+/** Above this many unsent bytes a tab is lagging: stop feeding it frames until it drains. */
 const HIGH_WATER = 16 << 20;
+/**
+ * A tab's copy of one frame carries at most this many raw characters (the rest is marked
+ * `clipped`; the ring keeps the whole line). With HIGH_WATER it bounds a tab's bytes in flight to
+ * about 16 + 16 MiB plus headers, where one 60 MiB agent line used to cost 60 MiB per open tab.
+ */
+const TAB_FRAME_CHARS = 16 << 20;
+/**
+ * All tabs together: above this many unsent bytes, only a tab whose own buffer is empty (one that
+ * reads) is fed, and with small batches and frames. Without it, a big frame × many connections
+ * that never read (the review opened 2,000) multiplies past any per-tab bound.
+ */
+const GLOBAL_IN_FLIGHT = 256 << 20;
+const TIGHT_BATCH_BYTES = 256 << 10;
+const TIGHT_FRAME_CHARS = 256 << 10;
+/** Beyond this many unsent bytes a tab misses other events too; it is resynced (a fresh hello) once it drains. */
+const LAG_LIMIT = 48 << 20;
+/** No single non-frames event may be larger than this (a huge fs_write diff, say); a notice goes instead. */
+const MAX_EVENT_CHARS = 32 << 20;
+/** Prefix kept of an imported frame whose raw is over the line limit, as a live too_large frame keeps. */
+const IMPORT_PREFIX_CHARS = 4096;
+/** How long a start waits for the run it replaces to exit (SIGTERM, then SIGKILL after 2 s). */
+const REPLACE_WAIT_MS = 5000;
+/** How long a scratch run or profile check waits for a free agent slot before it is refused. */
+const SLOT_WAIT_MS = 30_000;
 
 class Subscriber {
   viewRunId?: string;
   /** Per run: the last seq this tab has. */
   readonly cursors = new Map<string, number>();
+  /** Events were skipped because the socket was far behind: resync once it drains. */
+  lagged = false;
   constructor(readonly sink: Sink) {}
 
   send(event: ServerEvent): void {
-    this.sink.send(encodeServerEvent(event));
+    this.sendText(encodeEvent(event));
   }
+
+  /** Send unless the tab is far behind; then remember to resync it rather than buffer more. */
+  sendText(text: string): void {
+    if (this.sink.bufferedAmount > LAG_LIMIT) {
+      this.lagged = true;
+      return;
+    }
+    this.sink.send(text);
+  }
+}
+
+/** The socket text of an event, or a notice in its place when it alone would be over MAX_EVENT_CHARS. */
+function encodeEvent(event: ServerEvent): string {
+  const text = encodeServerEvent(event);
+  if (text.length <= MAX_EVENT_CHARS || event.type === "frames") return text;
+  return encodeServerEvent({
+    type: "notice",
+    level: "warn",
+    message: `A ${event.type} event of ${text.length} characters was not sent to this tab: it is over the ${MAX_EVENT_CHARS}-character limit per event.`,
+    hint: event.type === "fs_write" ? "The write itself happened; open the file to see it." : undefined,
+  });
+}
+
+/** A tab's copy of a frame whose raw is over `max` characters: a prefix, marked with the full length. */
+function clipForTab(frame: Frame, max: number): Frame {
+  if (frame.raw.length <= max) return frame;
+  // Never split a surrogate pair: the half would make the raw ill-formed on the wire.
+  const code = frame.raw.charCodeAt(max - 1);
+  const cut = code >= 0xd800 && code <= 0xdbff ? max - 1 : max;
+  const note = `This tab received the first ${cut} of ${frame.raw.length} characters (the per-tab limit); the relay keeps the whole line — export the trace to get it.`;
+  return { ...frame, raw: frame.raw.slice(0, cut), clipped: frame.raw.length, note: frame.note ? `${frame.note}; ${note}` : note };
 }
 
 export class Hub {
@@ -71,6 +132,11 @@ export class Hub {
   private current?: Run;
   private readonly subscribers = new Set<Subscriber>();
   private redactor = new Redactor([]);
+  /** Every secret configured since this server started: a deleted profile's secrets stay redacted. */
+  private readonly everSecrets = new Set<string>();
+  private readonly slots: AgentSlots;
+  /** Starts run one at a time: each waits for the one before it (V-5: 50 at once left 38 agents). */
+  private startQueue: Promise<unknown> = Promise.resolve();
   private flushScheduled = false;
   private lagTimer?: NodeJS.Timeout;
   private readonly dirtyRuns = new Set<Run>();
@@ -92,6 +158,7 @@ export class Hub {
     this.catalog = new Catalog(options.dataDir);
     this.profiles = new ProfileStore(options.dataDir);
     this.auth = new AuthFlows(this.loginHost());
+    this.slots = new AgentSlots(options.maxAgents ?? 4);
     this.evidence = new Evidence({
       run: (runId) => this.runs.find((r) => r.id === runId),
       importRun: (label, summary, frames, dropped) => this.importRun(label, summary, frames, dropped),
@@ -103,6 +170,8 @@ export class Hub {
       dataDir: options.dataDir,
       runsDir: this.runsDir,
       modelServerUrl: options.modelServerUrl,
+      agentSlot: (signal) => this.slots.wait("matrix", { signal }),
+      maxAgents: this.slots.max,
     });
   }
 
@@ -125,7 +194,8 @@ export class Hub {
         profileName: summary.profileName ?? "",
         cwd: "",
         spawn: { file: "", args: [], cwd: "", env: {} },
-        limits: { maxFrames: Math.max(this.options.ringFrames, frames.length), maxBytes: Number.MAX_SAFE_INTEGER, maxLineBytes: this.options.maxLineBytes },
+        // The limits of a live run's ring: an imported trace or matrix cell is held no bigger than the run it records.
+        limits: { maxFrames: this.options.ringFrames, maxBytes: this.options.ringBytes, maxLineBytes: this.options.maxLineBytes },
         redact: this.redact,
         serveClientMethod: () => ({ pending: true }),
         summaryExtra: { ...summary, argv: [] },
@@ -139,7 +209,27 @@ export class Hub {
       },
     );
     this.runs.push(run);
-    run.importFrames(frames, dropped);
+    // Only frames the ring can keep are looked at: the newest ringFrames, as a live run would hold.
+    const kept = frames.length > this.options.ringFrames ? frames.slice(frames.length - this.options.ringFrames) : frames;
+    let clipped = 0;
+    const max = this.options.maxLineBytes;
+    run.importFrames(
+      kept.map((f) => {
+        if (f.raw.length <= max) return f;
+        clipped++;
+        return { ...f, kind: "too_large", raw: f.raw.slice(0, IMPORT_PREFIX_CHARS), note: `Frame too large: ${f.raw.length} characters exceed the ${max}-byte line limit; only the first ${IMPORT_PREFIX_CHARS} are kept.` };
+      }),
+      dropped + (frames.length - kept.length),
+    );
+    const notKept = frames.length - kept.length + run.ring.dropped;
+    if (notKept > 0 || clipped > 0) {
+      this.broadcast({
+        type: "notice",
+        level: "warn",
+        message: `${label}: kept ${run.ring.size} of ${frames.length} frames${notKept ? ` (the oldest ${notKept} are over the ring's ${this.options.ringFrames}-frame / ${this.options.ringBytes}-byte limit)` : ""}${clipped ? `; ${clipped} frame(s) over the ${max}-byte line limit kept as a prefix` : ""}.`,
+        hint: "An imported run is bounded like a live one.",
+      });
+    }
     for (const sub of this.subscribers) sub.viewRunId = run.id;
     void this.prune();
     return run;
@@ -149,11 +239,18 @@ export class Hub {
     return path.join(this.options.dataDir, "runs");
   }
 
+  /** Where replay_run writes its trace copies (server/evidence.ts). */
+  private get tracesDir(): string {
+    return path.join(this.options.dataDir, "traces");
+  }
+
   async init(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
     // Homes of an earlier start are stale by definition: each run builds its own.
     await rm(this.runsDir, { recursive: true, force: true });
     await mkdir(this.runsDir, { recursive: true, mode: 0o700 });
+    // Replay copies belong to runs of an earlier start, which are gone too.
+    await rm(this.tracesDir, { recursive: true, force: true });
     await this.profiles.init();
     this.refreshSecrets();
     const err = this.catalog.error;
@@ -165,7 +262,8 @@ export class Hub {
 
 
   private refreshSecrets(): void {
-    this.redactor = new Redactor(this.profiles.secrets());
+    for (const secret of this.profiles.secrets()) this.everSecrets.add(secret);
+    this.redactor = new Redactor([...this.everSecrets]);
     this.options.logger.setRedactor(this.redact);
   }
 
@@ -185,7 +283,20 @@ export class Hub {
     const sub = new Subscriber(sink);
     this.subscribers.add(sub);
     sub.viewRunId = this.current?.id ?? this.runs.at(-1)?.id;
+    this.welcome(sub);
+    this.schedule();
+    return {
+      command: (cmd) => this.command(sub, cmd),
+      detach: () => {
+        this.subscribers.delete(sub);
+      },
+    };
+  }
+
+  /** Everything a tab needs to start over: on attach, and after it lagged so far that events were skipped. */
+  private welcome(sub: Subscriber): void {
     this.catalog.reload();
+    sub.cursors.clear();
     sub.send({
       type: "hello",
       server: this.serverInfo(),
@@ -204,13 +315,6 @@ export class Hub {
     });
     // A reloaded tab gets the login terminal's recent output back, like the frame log.
     if (this.auth.loginScrollback) sub.send({ type: "login_output", data: this.auth.loginScrollback, reset: true });
-    this.schedule();
-    return {
-      command: (cmd) => this.command(sub, cmd),
-      detach: () => {
-        this.subscribers.delete(sub);
-      },
-    };
   }
 
   private catalogErrorText(): string | undefined {
@@ -219,7 +323,15 @@ export class Hub {
   }
 
   private broadcast(event: ServerEvent): void {
-    for (const sub of this.subscribers) sub.send(event);
+    if (this.subscribers.size === 0) return;
+    // Encoded once for every tab, not once per tab.
+    const text = encodeEvent(event);
+    let lagged = false;
+    for (const sub of this.subscribers) {
+      sub.sendText(text);
+      lagged ||= sub.lagged;
+    }
+    if (lagged) this.schedule();
   }
 
   private notice(sub: Subscriber | undefined, error: unknown): void {
@@ -246,21 +358,32 @@ export class Hub {
     this.dirtyRuns.clear();
     let more = false;
     let lagging = false;
+    let inFlight = 0;
+    for (const sub of this.subscribers) inFlight += sub.sink.bufferedAmount;
     for (const sub of this.subscribers) {
-      const run = this.runs.find((r) => r.id === sub.viewRunId);
-      if (!run) continue;
-      if (sub.sink.bufferedAmount > HIGH_WATER) {
+      const buffered = sub.sink.bufferedAmount;
+      const tight = inFlight > GLOBAL_IN_FLIGHT;
+      if (buffered > HIGH_WATER || (tight && buffered > 0)) {
         lagging = true;
         continue;
       }
+      if (sub.lagged) {
+        // It missed events while far behind: start it over (its frames come again from the ring).
+        sub.lagged = false;
+        this.welcome(sub);
+      }
+      const run = this.runs.find((r) => r.id === sub.viewRunId);
+      if (!run) continue;
       const cursor = sub.cursors.get(run.id) ?? -1;
       if (cursor >= run.lastSeq) continue;
       const first = run.ring.firstSeq ?? cursor + 1;
       const dropped = Math.max(0, first - cursor - 1);
-      const frames = run.ring.since(cursor, BATCH_FRAMES, BATCH_BYTES);
+      // since() returns at least one frame however large; the tab's copy of it is clipped to its budget.
+      const frames = run.ring.since(cursor, BATCH_FRAMES, tight ? TIGHT_BATCH_BYTES : BATCH_BYTES).map((f) => clipForTab(f, tight ? TIGHT_FRAME_CHARS : TAB_FRAME_CHARS));
       if (frames.length === 0) continue;
       sub.cursors.set(run.id, frames[frames.length - 1].seq);
       sub.send({ type: "frames", runId: run.id, frames, reset: cursor === -1, dropped: dropped || undefined });
+      inFlight += sub.sink.bufferedAmount - buffered;
       if (frames[frames.length - 1].seq < run.lastSeq) more = true;
     }
     if (more) this.schedule();
@@ -335,6 +458,7 @@ export class Hub {
           }
           await this.profiles.remove(cmd.profileId);
           this.afterProfilesChanged();
+          await this.scrubHomesOf(cmd.profileId);
           return;
         }
         case "profile_preview": {
@@ -350,6 +474,7 @@ export class Hub {
           await this.auth.startLogin(cmd.methodId, cmd.convention, cmd.cols, cmd.rows);
           return;
         case "login_input":
+          this.checkLine(cmd.data);
           this.auth.input(cmd.data);
           return;
         case "login_resize":
@@ -380,11 +505,14 @@ export class Hub {
         case "replay_run": {
           const id = await this.evidence.replayRun(cmd.runId);
           this.broadcast({ type: "catalog", catalog: this.catalog.views(childEnv(process.env).PATH), catalogError: this.catalogErrorText() });
-          this.broadcast({ type: "notice", level: "info", message: `Added agent "${id}": it plays back ${cmd.runId}'s agent side.`, hint: "Pick it in the agent list and press Start." });
+          this.broadcast({ type: "notice", level: "info", message: `Added agent "${id}": it plays back ${cmd.runId}'s agent side.`, hint: "Pick it in the agent list and press Start. A replay is evidence, not a program: the playground runs no command, reads or writes no file and runs no login for it." });
           return;
         }
         case "matrix_run":
           await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs);
+          return;
+        case "matrix_cancel":
+          this.evidence.cancelMatrix();
           return;
         case "matrix_open":
           this.evidence.openMatrixCell(cmd.index);
@@ -401,11 +529,13 @@ export class Hub {
           const profile = this.profiles.get(cmd.profileId);
           if (!profile) throw new ProfileError(`No profile "${cmd.profileId}".`);
           const runId = `check-${Date.now().toString(36)}`;
-          const home = await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl });
+          const slot = await this.slots.wait("check", { timeoutMs: SLOT_WAIT_MS });
           try {
+            const home = await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl });
             const result = await runDoctor(home.home, home.env);
             sub.send({ type: "profile_check", profileId: cmd.profileId, ok: result.ok, exitCode: result.exitCode, output: this.redact(result.output) });
           } finally {
+            slot.release();
             await rm(path.join(this.runsDir, runId), { recursive: true, force: true });
           }
           return;
@@ -440,13 +570,29 @@ export class Hub {
     return this.current;
   }
 
+  /** Keystrokes and lines from a tab obey the same line limit as the agent's output. */
+  private checkLine(text: string): void {
+    const problem = lineLimitProblem(text, this.options.maxLineBytes);
+    if (problem) throw new LimitError(problem, "Nothing was sent. Send less at once, or restart the server with a larger --max-line-bytes.");
+  }
+
   private check(result: { ok: boolean; error?: string }): void {
     if (!result.ok) throw new PlaygroundError(result.error ?? "failed");
   }
 
   // ── runs ────────────────────────────────────────────────────────────────
 
-  async startRun(agentId: string, profileId?: string, cwdIn?: string, opts: { reuseHomeOf?: string } = {}): Promise<Run> {
+  /**
+   * Start a run: one at a time, each after the one before it has finished starting (and the run it
+   * replaced has exited), within the --max-agents budget.
+   */
+  startRun(agentId: string, profileId?: string, cwdIn?: string, opts: { reuseHomeOf?: string } = {}): Promise<Run> {
+    const started = this.startQueue.then(() => this.startRunNow(agentId, profileId, cwdIn, opts));
+    this.startQueue = started.catch(() => undefined);
+    return started;
+  }
+
+  private async startRunNow(agentId: string, profileId: string | undefined, cwdIn: string | undefined, opts: { reuseHomeOf?: string }): Promise<Run> {
     const entry = this.catalog.get(agentId);
     const pid = profileId ?? this.profiles.activeId;
     const profile = this.profiles.get(pid);
@@ -455,8 +601,37 @@ export class Hub {
       await this.profiles.setActive(profileId);
       this.broadcast({ type: "profiles", profiles: this.profiles.list(), activeProfileId: this.profiles.activeId });
     }
-    if (this.current?.alive) this.current.kill();
+    // Refuse before killing anything; the run this one replaces does not count against the limit.
+    const replaced = this.current?.alive ? this.current : undefined;
+    this.slots.check(replaced ? 1 : 0);
+    if (replaced) {
+      replaced.kill();
+      await settleWithin(replaced.done, REPLACE_WAIT_MS);
+    }
+    const slot = this.slots.take("run");
+    let run: Run;
+    let prepared: Prepared;
+    try {
+      ({ run, prepared } = await this.createListedRun(entry, profile, cwdIn, opts));
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+    // The slot is free again only when the process is gone (or never started).
+    void run.done.then(() => slot.release());
+    // A run pruned (or replaced) while this start awaited never launches: nobody could see or stop it.
+    if (!this.runs.includes(run) || this.current !== run) {
+      run.failBeforeSpawn({ event: "spawn_error", message: "Not started: the run was pruned or replaced before its agent launched." });
+      return run;
+    }
+    this.launch(run, prepared);
+    this.dirtyRuns.add(run);
+    this.schedule();
+    return run;
+  }
 
+  /** Prepare the home, build the run with its client-method server, list it as current and prune. */
+  private async createListedRun(entry: CatalogEntry, profile: StoredProfile, cwdIn: string | undefined, opts: { reuseHomeOf?: string }): Promise<{ run: Run; prepared: Prepared }> {
     const runId = `run-${++this.runCounter}`;
     const prepared = await this.prepare(entry, profile, runId, cwdIn, opts.reuseHomeOf);
     const clientMethods = new ClientMethodServer({
@@ -467,6 +642,8 @@ export class Hub {
         terminalOutput: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, data: e.data }),
         terminalExit: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, exitCode: e.exitCode, signal: e.signal, exited: true }),
       },
+      // A replayed trace is evidence, not a program: the relay runs and writes nothing for it.
+      replay: entry.replay !== undefined ? new ReplayRecording(entry.replay) : undefined,
     });
     clientMethods.setPermissionPolicy(this.permissionPolicy);
     const run = this.createRun(entry, profile, runId, prepared, {
@@ -483,21 +660,22 @@ export class Hub {
     if (previous) this.dirtyRuns.add(previous);
     for (const sub of this.subscribers) sub.viewRunId = run.id;
     await this.prune();
-    this.launch(run, prepared);
-    this.dirtyRuns.add(run);
-    this.schedule();
-    return run;
+    return { run, prepared };
   }
 
   /** Resolve the command, check the cwd and build the home: everything a spawn needs, or why not. */
   private async prepare(entry: CatalogEntry, profile: StoredProfile, runId: string, cwdIn: string | undefined, reuseHomeOf?: string): Promise<Prepared> {
-    const cwd = path.resolve(cwdIn?.trim() || this.options.defaultCwd);
     const searchPath = childEnv(process.env).PATH;
+    // The browser's cwd must be an existing absolute directory; it is never resolved against the server's cwd.
+    let cwd = cwdIn?.trim() ? cwdIn : this.options.defaultCwd;
+    try {
+      cwd = userDirectory(cwd);
+    } catch (error) {
+      const e = error as PlaygroundError;
+      return { cwd, env: {}, failure: { message: e.message, hint: e.hint, event: "spawn_error" } };
+    }
     try {
       const resolved = this.catalog.resolve(entry, searchPath);
-      if (!isDirectory(cwd)) {
-        return { cwd, env: {}, failure: { message: `The working directory ${cwd} does not exist or is not a directory.`, hint: "Enter an existing absolute path.", event: "spawn_error" } };
-      }
       let homeEnv = reuseHomeOf ? this.homes.get(reuseHomeOf) : undefined;
       if (!homeEnv) {
         try {
@@ -508,7 +686,8 @@ export class Hub {
         }
       }
       this.homes.set(runId, homeEnv);
-      return { cwd, resolved, env: childEnv(process.env, entry.env, homeEnv) };
+      // The profile's variables pass the env policy again here, so an older profile file cannot bypass it.
+      return { cwd, resolved, env: agentEnv(process.env, entry.env, { kind: profile.kind, env: homeEnv }) };
     } catch (error) {
       const e = error as PlaygroundError;
       return { cwd, env: {}, failure: { message: e.message, hint: e.hint, event: e.name === "RuntimeMissingError" ? "runtime_missing" : "spawn_error" } };
@@ -537,6 +716,8 @@ export class Hub {
         summaryExtra: {
           agentVersion: entry.version,
           kimi: entry.kimi,
+          // From the catalog entry the relay built, never from a trace or the browser.
+          replay: entry.replay !== undefined ? true : undefined,
           profileKind: profile.kind,
           profileSources: this.profiles.view(profile.id)?.sources ?? [],
           argv: [file, ...args].map(this.redact),
@@ -586,9 +767,19 @@ export class Hub {
     const profile = this.profiles.activeProfile;
     if (!profile) throw new ProfileError("No active profile.");
     const runId = `scratch-${Date.now().toString(36)}-${n}`;
-    const prepared = await this.prepare(entry, profile, runId, cwd);
-    if (prepared.failure) throw new PlaygroundError(prepared.failure.message, prepared.failure.hint);
-    const run = this.createRun(entry, profile, runId, prepared, {}, { frames: () => undefined, state: () => undefined });
+    const slot = await this.slots.wait("scratch", { timeoutMs: SLOT_WAIT_MS });
+    let run: Run;
+    try {
+      const prepared = await this.prepare(entry, profile, runId, cwd);
+      if (prepared.failure) throw new PlaygroundError(prepared.failure.message, prepared.failure.hint);
+      run = this.createRun(entry, profile, runId, prepared, {}, { frames: () => undefined, state: () => undefined });
+    } catch (error) {
+      slot.release();
+      this.homes.delete(runId);
+      await rm(path.join(this.runsDir, runId), { recursive: true, force: true });
+      throw error;
+    }
+    void run.done.then(() => slot.release());
     run.start();
     return {
       run,
@@ -611,9 +802,39 @@ export class Hub {
       const owner = this.homeOwner.get(old.id) ?? old.id;
       this.homes.delete(old.id);
       this.homeOwner.delete(old.id);
+      await this.removeTracesOf(old.id);
       if ([...this.homeOwner.values()].includes(owner)) continue;
       await rm(path.join(this.runsDir, owner), { recursive: true, force: true });
     }
+  }
+
+  /** replay_run's copies of a run (`<runId>-<stamp>.jsonl`) go with the run. */
+  private async removeTracesOf(runId: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.tracesDir);
+    } catch {
+      return;
+    }
+    for (const name of names) if (name.startsWith(`${runId}-`)) await rm(path.join(this.tracesDir, name), { force: true });
+    // Its replay entry (server/evidence.ts replayRun) would only fail now: it goes too.
+    if (this.catalog.removeEphemeral(`replay-${runId}`)) {
+      this.broadcast({ type: "catalog", catalog: this.catalog.views(childEnv(process.env).PATH), catalogError: this.catalogErrorText() });
+    }
+  }
+
+  /**
+   * A deleted profile's homes: every run home materialized from it is removed (its secrets are on
+   * disk there), and reconnects can no longer reuse it. The running agent's profile cannot be
+   * deleted (the caller refuses that), so what is scrubbed is only homes of runs that ended, or
+   * are ending after a kill: those get a bounded wait for their exit first.
+   */
+  private async scrubHomesOf(profileId: string): Promise<void> {
+    const runs = this.runs.filter((r) => r.summary.profileId === profileId && this.homeOwner.has(r.id));
+    await Promise.all(runs.map((r) => settleWithin(r.done, REPLACE_WAIT_MS)));
+    const owners = new Set(runs.map((r) => this.homeOwner.get(r.id) ?? r.id));
+    for (const r of runs) this.homes.delete(r.id);
+    for (const owner of owners) await rm(path.join(this.runsDir, owner), { recursive: true, force: true });
   }
 
   /** Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. */
@@ -631,10 +852,8 @@ export class Hub {
 
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return existsSync(p) && statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
+/** Wait for `promise`, but no longer than `ms`. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return Promise.race([promise.then(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }
+

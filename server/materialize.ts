@@ -6,14 +6,17 @@
  * the UI shows cannot drift from what the agent gets. `runDoctor` asks Kimi itself to judge it.
  */
 import { execFile } from "node:child_process";
-import { chmod, cp, lstat, mkdir, readdir, writeFile } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { chmod, lstat, mkdir, readdir, realpath, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
 import { mask } from "../lib/redact";
 import type { ProfileDraft } from "../lib/wire";
+import { checkGenericEnvName, checkProfileEnv, withoutRelayEnv } from "./env-policy";
 import { ProfileError } from "./errors";
+import { copyHome, describeHomeCopy } from "./home-copy";
 import { type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
 import type { ProfileStore } from "./profile-store";
 import { bundledNode } from "./runtime";
@@ -164,16 +167,12 @@ export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: 
       break;
     }
   }
+  // Every kind's variables pass the env policy here, so preview, doctor and runs share one check.
+  checkProfileEnv(profile.kind, plan.env);
   return plan;
 }
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** Skip sockets, FIFOs and devices: copying them fails or hangs, and no credential lives there. */
-async function copyable(source: string): Promise<boolean> {
-  const st = await lstat(source);
-  return st.isFile() || st.isDirectory() || st.isSymbolicLink();
-}
 
 /** Build the run's home on disk and return the environment to add to the child. */
 export async function materialize(profile: StoredProfile, opts: MaterializeOptions): Promise<MaterializedHome> {
@@ -195,24 +194,46 @@ export async function materialize(profile: StoredProfile, opts: MaterializeOptio
   await chmod(home, 0o700);
   if (plan.copyFrom) {
     try {
-      await cp(plan.copyFrom, home, { recursive: true, force: true, errorOnExist: false, verbatimSymlinks: true, filter: copyable });
+      // Symlinks are dereferenced (server/home-copy.ts): a copied link would let the agent write
+      // through to the original home.
+      await copyHome(plan.copyFrom, home);
     } catch (error) {
+      if (error instanceof ProfileError) throw error;
       throw new ProfileError(`Copying the home ${plan.copyFrom} failed: ${(error as Error).message}`, "Check that every file in it is readable, or use it in place.");
     }
     await chmod(home, 0o700);
   }
+  const realHome = await realpath(home);
   for (const dir of plan.dirs) {
     const full = path.join(home, dir.path);
     await mkdir(full, { recursive: true, mode: Number.parseInt(dir.mode, 8) });
+    await insideHome(realHome, full, dir.path);
     await chmod(full, Number.parseInt(dir.mode, 8));
   }
   for (const file of plan.files) {
     const full = path.join(home, file.path);
     const mode = Number.parseInt(file.mode, 8);
-    await writeFile(full, file.content, { mode, flag: plan.copyFrom ? "w" : "wx" });
+    // The parent must really be inside the home, and the file itself is never a symlink followed
+    // out of it (O_NOFOLLOW); a fresh home also refuses to overwrite anything (O_EXCL).
+    await insideHome(realHome, path.dirname(full), file.path);
+    const flag = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW | (plan.copyFrom ? fsConstants.O_TRUNC : fsConstants.O_EXCL);
+    try {
+      await writeFile(full, file.content, { mode, flag });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new ProfileError(`${file.path} in the run's home is a symlink; the profile's file is not written through it.`);
+      throw error;
+    }
     await chmod(full, mode);
   }
   return { home, env: { ...plan.env, KIMI_CODE_HOME: home }, files: plan.files.map((f) => ({ path: f.path, mode: f.mode })) };
+}
+
+/** Refuse a directory of the home that resolves (through a symlink) to somewhere outside it. */
+async function insideHome(realHome: string, dir: string, rel: string): Promise<void> {
+  const real = await realpath(dir);
+  if (real !== realHome && !real.startsWith(`${realHome}${path.sep}`)) {
+    throw new ProfileError(`${rel} would be written outside the run's home (through a symlink to ${real}).`, "A profile writes only inside the agent's home.");
+  }
 }
 
 const PREVIEW_HOME = "<runs>/<run id>/home";
@@ -264,6 +285,7 @@ export async function previewProfile(input: ProfileDraft | StoredProfile, opts: 
       for (const entry of listed) files.push({ path: entry.path, mode: entry.mode, content: note });
       if (listed.length === 0) files.push({ path: ".", mode: "0700", content: `${note} (empty directory)` });
       if (listed.length >= PREVIEW_MAX_LISTED) files.push({ path: "…", mode: "", content: `only the first ${PREVIEW_MAX_LISTED} files are listed` });
+      if (plan.copyFrom) files.push(...describeHomeCopy(await copyHome(plan.copyFrom, undefined)));
     } catch (error) {
       files.push({ path: ".", mode: "", content: `${note} (cannot list: ${(error as Error).message})` });
     }
@@ -286,12 +308,16 @@ const DOCTOR_MAX_OUTPUT = 1024 * 1024;
 export function runDoctor(home: string, env: Record<string, string>, opts: { pkg?: string; timeoutMs?: number } = {}): Promise<DoctorResult> {
   const node = bundledNode().path;
   const main = kimiMainPath(opts.pkg);
+  // Defence in depth: the env came from materialize (already checked), but the doctor is a spawn
+  // too, so every variable passes the policy again and the relay's home variables stay its own.
+  const extra = withoutRelayEnv(env);
+  for (const name of Object.keys(extra)) checkGenericEnvName(name, "The doctor's environment");
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: path.dirname(home) || tmpdir(),
-    KIMI_CODE_HOME: home,
     KIMI_DISABLE_TELEMETRY: "1",
-    ...env,
+    ...extra,
+    KIMI_CODE_HOME: home,
   };
   return new Promise((resolve) => {
     // The cast only satisfies Next's ProcessEnv typing (NODE_ENV required); the child gets exactly childEnv.

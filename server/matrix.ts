@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import { type Comparison, compareCells, type Expectations, isVerdict, type ProbeCell, VERDICTS } from "../lib/matrix-report";
 import { ExpectationsError } from "./errors";
 import { DEFAULT_PROBE_TIMEOUT_MS, probe, type ProbeOptions } from "./probe";
@@ -33,7 +34,10 @@ export interface MatrixOptions {
   concurrency?: number;
   /** Per cell; default 30 s. */
   timeoutMs?: number;
+  /** Aborting stops the matrix: running probes kill their agents, queued cells end as cancelled. */
   signal?: AbortSignal;
+  /** Held around each probe (the relay's --max-agents budget); may wait, rejects when aborted. */
+  acquire?: (signal?: AbortSignal) => Promise<{ release(): void }>;
   onStart?: (cell: MatrixCell, index: number) => void;
   onDone?: (result: ProbeCell, index: number) => void;
   /** Replaceable for tests of the scheduling itself. */
@@ -48,14 +52,46 @@ export async function runMatrix(cells: readonly MatrixCell[], opts: MatrixOption
   const worker = async (): Promise<void> => {
     while (next < cells.length) {
       const index = next++;
-      opts.onStart?.(cells[index], index);
-      const result = await run({ ...cells[index], timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, signal: opts.signal });
-      results[index] = result;
-      opts.onDone?.(result, index);
+      let slot: { release(): void } | undefined;
+      try {
+        if (!opts.signal?.aborted) slot = await opts.acquire?.(opts.signal);
+      } catch {
+        // Cancelled while waiting for a slot: the cell never starts.
+      }
+      if (opts.signal?.aborted) {
+        slot?.release();
+        results[index] = cancelledCell(cells[index]);
+        opts.onDone?.(results[index], index);
+        continue;
+      }
+      try {
+        opts.onStart?.(cells[index], index);
+        const result = await run({ ...cells[index], timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, signal: opts.signal });
+        results[index] = result;
+        opts.onDone?.(result, index);
+      } finally {
+        slot?.release();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, cells.length) }, worker));
   return results;
+}
+
+/** A cell the matrix never started because it was cancelled first: timed out, detail "cancelled" (as a cancelled probe). */
+function cancelledCell(cell: MatrixCell): ProbeCell {
+  const p = cell.profile;
+  const profile = "existingHome" in p ? { name: p.name ?? path.basename(p.existingHome), kind: "existing-home" as const } : { name: p.name, kind: p.kind };
+  return {
+    agent: { id: cell.agent.id, name: null, version: null, command: [cell.agent.command, ...cell.agent.args].map(cell.redact) },
+    profile,
+    initialize: { ok: false, ms: null, protocolVersion: null, authMethods: [] },
+    sessionNew: { ok: false, ms: null },
+    verdict: "timed-out",
+    detail: "cancelled",
+    ms: 0,
+    frames: [],
+  };
 }
 
 export const EXPECTATIONS_EXAMPLE = '{ "kimi-0.28.0": { "API key (example)": "auth-required" } }';

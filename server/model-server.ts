@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerSocket, applySocketTimeouts, parseRequestTarget, SERVER_TIMEOUT_OPTIONS } from "./http-limits";
 
 export const OFFLINE_MODEL_ID = "offline-model";
 
@@ -343,8 +344,14 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse, onRequ
 
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   let requests = 0;
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const server = createServer(SERVER_TIMEOUT_OPTIONS, (req, res) => {
+    const url = parseRequestTarget(req.url);
+    if (!url) {
+      // `GET //` once threw here, outside any catch, and the socket never got an answer.
+      res.setHeader("connection", "close");
+      sendError(res, 400, "the request target is not a path", "invalid_request_error");
+      return;
+    }
     const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
     const handle = async (): Promise<void> => {
       if (route === "POST /v1/chat/completions") {
@@ -362,6 +369,9 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       else res.destroy();
     });
   });
+  applySocketTimeouts(server);
+  // No WebSockets here: an upgrade request is answered, not left hanging.
+  server.on("upgrade", (_req, socket) => answerSocket(socket, 404, "the offline model server has no WebSocket"));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => {

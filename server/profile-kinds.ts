@@ -10,6 +10,7 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { mask } from "../lib/redact";
 import type { ProfileKind, ProfileView } from "../lib/wire";
+import { checkGenericEnvName, homeFileContentProblem, homeFileProblem, modeProblem, RELAY_ENV, refuseFile } from "./env-policy";
 import { ProfileError } from "./errors";
 
 export type FieldValue = string | boolean | null;
@@ -40,9 +41,6 @@ export const PLATFORM_BASE_URLS: Record<"moonshot-cn" | "moonshot-ai", string> =
 };
 
 export const IN_PLACE_WARNING = "The agent itself may write there: token refresh rotates the refresh token, so the original home changes.";
-
-/** The playground owns this variable: it is how each run gets its own fresh home. */
-const RESERVED_ENV = new Set(["KIMI_CODE_HOME"]);
 
 const MAX_NAME_LENGTH = 80;
 const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
@@ -367,7 +365,11 @@ export interface ParsedEnv {
   [key: string]: string;
 }
 
-/** KEY=VALUE lines, `#` comments and blank lines allowed; values are taken literally. */
+/**
+ * KEY=VALUE lines, `#` comments and blank lines allowed; values are taken literally. Names go
+ * through the env policy (server/env-policy.ts): a generic profile's environment is data, so
+ * NODE_OPTIONS, LD_PRELOAD, PATH, BASH_ENV and their classes are refused, each with its reason.
+ */
 export function parseEnvText(text: string): ParsedEnv {
   const out: ParsedEnv = {};
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -379,14 +381,18 @@ export function parseEnvText(text: string): ParsedEnv {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       throw new ProfileError(`${where} is not KEY=VALUE: "${key || line.slice(0, 20)}${eq > 0 ? "=…" : ""}".`, "Write one KEY=VALUE per line (letters, digits and _ in the key; no `export`, no quotes needed).");
     }
-    if (RESERVED_ENV.has(key)) throw new ProfileError(`${where} sets ${key}, which the playground sets itself.`, "Each run gets its own fresh home through KIMI_CODE_HOME; use the files list to put files in it.");
+    if (RELAY_ENV.has(key)) throw new ProfileError(`${where} sets ${key}, which the playground sets itself.`, "Each run gets its own fresh home through KIMI_CODE_HOME; use the files list to put files in it.");
+    checkGenericEnvName(key, where);
     if (key in out) throw new ProfileError(`${where} sets ${key} a second time.`, "Keep one line per variable.");
     out[key] = raw.slice(eq + 1);
   });
   return out;
 }
 
-/** The generic kind's files list: relative paths only, so nothing can land outside the run's home. */
+/**
+ * The generic kind's files list: relative paths only, so nothing can land outside the run's home;
+ * data files only (no start-up file a shell or tool runs, no config naming a program, never +x).
+ */
 export function parseFilesText(text: string): GenericFile[] {
   if (text.trim() === "") return [];
   let value: unknown;
@@ -406,11 +412,18 @@ export function parseFilesText(text: string): GenericFile[] {
     if (path.posix.isAbsolute(rel) || rel === "." || rel === ".." || rel.startsWith("../")) {
       throw new ProfileError(`${where}: "${e.path}" must be a path inside the agent's home.`, "Use a relative path such as config.toml or credentials/token.json.");
     }
+    if (rel.includes("\0")) throw new ProfileError(`${where}: the path contains a NUL byte.`);
     if (seen.has(rel)) throw new ProfileError(`${where}: "${rel}" is listed twice.`);
     seen.add(rel);
+    const pathProblem = homeFileProblem(rel);
+    if (pathProblem) refuseFile(where, rel, pathProblem);
     if (typeof e.content !== "string") throw new ProfileError(`${where} (${rel}) needs a "content" string.`);
+    const contentProblem = homeFileContentProblem(rel, e.content);
+    if (contentProblem) refuseFile(where, rel, contentProblem);
     const mode = e.mode === undefined ? "0600" : e.mode;
     if (typeof mode !== "string" || !/^0?[0-7]{3}$/.test(mode)) throw new ProfileError(`${where} (${rel}): mode must be an octal string like "0600".`);
+    const modeIssue = modeProblem(Number.parseInt(mode, 8));
+    if (modeIssue) refuseFile(where, rel, `mode ${mode} is ${modeIssue}`);
     return { path: rel, content: e.content, mode: mode.padStart(4, "0") };
   });
 }

@@ -59,7 +59,7 @@ export class FrameRing {
       const f = this.items[(this.head + i) % this.items.length];
       if (!f) continue;
       chars += f.raw.length;
-      // Always at least one frame, however large, so a reader never stalls.
+      // Always at least one frame, however large, so a reader never stalls (the hub clips a tab's copy of it).
       if (chars > maxRawChars && out.length > 0) break;
       out.push(f);
     }

@@ -132,7 +132,13 @@ export class Run {
   /** Load a recorded trace into this (never started) run, to browse it read-only. */
   importFrames(frames: readonly Frame[], dropped: number): void {
     for (const f of frames) {
-      this.ring.push({ ...f, runId: this.options.runId });
+      // A trace file may come from anywhere (an older build, another machine): the configured
+      // secrets are redacted from it like from a live line.
+      const frame: Frame = { ...f, runId: this.options.runId, raw: this.options.redact(f.raw) };
+      this.redactFields(frame);
+      const l = frame.lifecycle;
+      if (l) frame.lifecycle = { ...l, argv: l.argv?.map(this.options.redact), cwd: l.cwd === undefined ? undefined : this.options.redact(l.cwd), message: l.message === undefined ? undefined : this.options.redact(l.message) };
+      this.ring.push(frame);
       this.seq = f.seq + 1;
       if (f.dir === "in" && f.kind !== "stderr") this.summary.counts.in++;
       if (f.dir === "out") this.summary.counts.out++;
@@ -143,7 +149,8 @@ export class Run {
     this.summary.state = "exited";
     this.summary.imported = true;
     this.summary.frameCount = this.seq;
-    this.summary.dropped = dropped;
+    // What the trace says its run dropped, plus what this ring could not hold of it.
+    this.summary.dropped = dropped + this.ring.dropped;
     this.resolveDone();
     this.listener.frames(this);
     this.listener.state(this);
@@ -167,6 +174,10 @@ export class Run {
     // Text with newlines crosses stdio as several lines; record it exactly that way.
     const body = text.endsWith("\n") ? text.slice(0, -1) : text;
     const lines = body.split("\n").map((line) => ({ text: line.endsWith("\r") ? line.slice(0, -1) : line, bytes: Buffer.byteLength(line), crlf: line.endsWith("\r") }));
+    // The line limit holds both ways: a client line over it is refused whole, never stored or written.
+    const max = this.options.limits.maxLineBytes;
+    const over = lines.find((line) => line.bytes > max);
+    if (over) return { ok: false, error: `${lineLimitProblem(over.text, max, over.bytes)} Nothing was sent.` };
     if (this.options.faults?.active) {
       for (const line of lines) this.sendWithFaults(line);
       return { ok: true };
@@ -305,7 +316,13 @@ export class Run {
       });
       return;
     }
+    // The relay acts on the real line (a request is answered with its real id); what is recorded
+    // and shown comes from the redacted one.
     const c = classify(line.text);
+    const shown = this.options.redact(line.text);
+    const tainted = shown !== line.text;
+    // A JSON.parse error quotes the line it failed on, so a malformed line's note comes from the redacted text.
+    const note = tainted && c.kind === "malformed" ? classify(shown).note : c.note;
     const frame = this.record(dir, c.kind, line.text, {
       bytes: line.bytes,
       method: c.method,
@@ -313,14 +330,17 @@ export class Run {
       errorCode: c.errorCode,
       errorMessage: c.errorMessage,
       updateKind: c.updateKind,
-      note: line.crlf ? joinNotes(c.note, "line ended with CRLF") : c.note,
+      note: line.crlf ? joinNotes(note, "line ended with CRLF") : note,
       auto: auto || undefined,
       injected,
-    }, false);
+    }, false, shown);
     if (unpaired) {
+      this.redactLineFields(frame, tainted);
       this.commit(frame);
       return;
     }
+    // The paired request's real method: it picks the schema an answer is checked against.
+    let requestMethod: string | undefined;
     if (c.kind === "request" && c.id !== undefined && c.method) {
       const clash = this.correlator.request(dir, c.id, frame.seq, frame.t, c.method);
       if (clash !== undefined) frame.note = joinNotes(frame.note, `duplicate id: request #${clash} with the same id is still pending`);
@@ -328,10 +348,12 @@ export class Run {
     } else if ((c.kind === "response" || c.kind === "error") && c.id !== undefined) {
       const pair = this.correlator.answer(dir, c.id, frame.t);
       if (pair) {
+        requestMethod = pair.method;
         frame.pairSeq = pair.requestSeq;
         frame.latencyMs = pair.latencyMs;
-        frame.method = pair.method;
         const req = this.ring.get(pair.requestSeq);
+        // The request's recorded method is already redacted; the correlator keeps the real one.
+        frame.method = req?.method ?? this.options.redact(pair.method);
         if (req) req.pairSeq = frame.seq;
         if (pair.method === "initialize" && c.kind === "response") this.readAgentInfo(c.value);
       } else {
@@ -341,9 +363,10 @@ export class Run {
     if (c.kind === "error") this.summary.counts.errors++;
     const check = this.options.schemaCheck?.();
     if (check) {
-      const violations = check(frame, { requestMethod: frame.pairSeq !== undefined ? frame.method : undefined, value: c.value });
+      const violations = check(frame, { requestMethod, value: c.value });
       if (violations.length) frame.violations = violations;
     }
+    this.redactLineFields(frame, tainted);
     this.commit(frame);
     this.updatePending();
     if (c.value !== undefined && c.kind !== "malformed") this.options.observe?.(dir, c.kind, c.value);
@@ -392,13 +415,15 @@ export class Run {
     }
   }
 
+  /** The summary's agentInfo comes from the parsed (unredacted) answer, so it is redacted here. */
   private readAgentInfo(value: unknown): void {
     const info = (value as { result?: { agentInfo?: { name?: unknown; title?: unknown; version?: unknown } } }).result?.agentInfo;
+    const redact = this.options.redact;
     if (info && typeof info.name === "string") {
       this.summary.agentInfo = {
-        name: info.name,
-        title: typeof info.title === "string" ? info.title : undefined,
-        version: typeof info.version === "string" ? info.version : "?",
+        name: redact(info.name),
+        title: typeof info.title === "string" ? redact(info.title) : undefined,
+        version: typeof info.version === "string" ? redact(info.version) : "?",
       };
     }
   }
@@ -457,9 +482,12 @@ export class Run {
     this.record("sys", "lifecycle", JSON.stringify(redacted), { lifecycle: redacted, note: info.hint });
   }
 
-  /** Stamp, redact and store a frame, then tell the listener. */
-  private record(dir: Direction, kind: FrameKind, raw: string, extra: Partial<Frame> = {}, commit = true): Frame {
-    const text = this.options.redact(raw);
+  /**
+   * Stamp, redact and store a frame, then tell the listener. `shown` is the line already redacted
+   * (recordLine redacts it first, to classify what is shown); without it every field is redacted here.
+   */
+  private record(dir: Direction, kind: FrameKind, raw: string, extra: Partial<Frame> = {}, commit = true, shown?: string): Frame {
+    const text = shown ?? this.options.redact(raw);
     const frame: Frame = {
       seq: this.seq++,
       runId: this.options.runId,
@@ -475,10 +503,44 @@ export class Run {
       const value = extra[key as keyof Frame];
       if (value !== undefined) (frame as unknown as Record<string, unknown>)[key] = value;
     }
-    if (frame.errorMessage) frame.errorMessage = this.options.redact(frame.errorMessage);
-    if (frame.note) frame.note = this.options.redact(frame.note);
+    if (shown === undefined) this.redactFields(frame);
     if (commit) this.commit(frame);
     return frame;
+  }
+
+  /**
+   * The fields of a stdio line's frame, before it is stored. A string decoded from the line (method,
+   * id, a key, an error message) can hold a secret only if the line held one in some spelling the
+   * redactor knows, i.e. only if redacting the line changed it — so an untouched line skips the
+   * work, which keeps the hot path at one regex scan. Two exceptions are always handled: a numeric
+   * id is rendered by the relay (`1e3` becomes `n:1000`), and schema messages may quote anything.
+   */
+  private redactLineFields(frame: Frame, tainted: boolean): void {
+    if (tainted) {
+      this.redactFields(frame);
+      return;
+    }
+    const redact = this.options.redact;
+    if (frame.id !== undefined && frame.id.startsWith("n:")) frame.id = redact(frame.id);
+    if (frame.injected !== undefined) frame.injected = redact(frame.injected);
+    if (frame.violations) frame.violations = frame.violations.map((v) => ({ path: redact(v.path), message: redact(v.message) }));
+  }
+
+  /**
+   * Redact every string a frame carries besides `raw`: method, id, schema messages and the rest are
+   * decoded from the line (a secret in an object key, an id, a method or an escaped string comes
+   * out of JSON.parse plain), or were copied from another frame (an answer's method). Frames the
+   * relay writes itself (stderr, lifecycle, lost) and imported ones always pass here.
+   */
+  private redactFields(frame: Frame): void {
+    const redact = this.options.redact;
+    if (frame.method !== undefined) frame.method = redact(frame.method);
+    if (frame.id !== undefined) frame.id = redact(frame.id);
+    if (frame.updateKind !== undefined) frame.updateKind = redact(frame.updateKind);
+    if (frame.errorMessage !== undefined) frame.errorMessage = redact(frame.errorMessage);
+    if (frame.note !== undefined) frame.note = redact(frame.note);
+    if (frame.injected !== undefined) frame.injected = redact(frame.injected);
+    if (frame.violations) frame.violations = frame.violations.map((v) => ({ path: redact(v.path), message: redact(v.message) }));
   }
 
   private commit(frame: Frame): void {
@@ -507,6 +569,13 @@ export class Run {
       this.listener.state(this);
     }
   }
+}
+
+/** Why a client line is over the relay's line limit, or undefined when it is not. */
+export function lineLimitProblem(text: string, maxLineBytes: number, bytes?: number): string | undefined {
+  const size = bytes ?? Buffer.byteLength(text);
+  if (size <= maxLineBytes) return undefined;
+  return `The line is ${size} bytes, over the relay's ${maxLineBytes}-byte line limit (--max-line-bytes).`;
 }
 
 function answerMessage(id: string, answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } }): Record<string, unknown> {

@@ -116,12 +116,13 @@ describe("security", { timeout: 120_000 }, () => {
       }
       if (token) {
         assert.equal((await httpGet(a, "/", { "x-acp-playground-token": token })).status, 401, `${label} token in the header`);
-        assert.equal((await httpGet(a, "/", { cookie: `acp_playground_${a.port}=${token}` })).status, 401, `${label} token in the cookie`);
+        // On the per-start acp-….localhost name, the only host where a cookie is read at all.
+        assert.equal((await httpGet(a, "/", { host: new URL(a.browserOrigin).host, cookie: `acp_playground_${a.port}=${token}` })).status, 401, `${label} token in the cookie`);
       }
       await expectUpgradeStatus(a, { token }, 401, `${label} token`);
     }
     // Another server's cookie, under its own name, opens nothing here either.
-    assert.equal((await httpGet(a, "/", { cookie: `acp_playground_${b.port}=${b.token}` })).status, 401);
+    assert.equal((await httpGet(a, "/", { host: new URL(a.browserOrigin).host, cookie: `acp_playground_${b.port}=${b.token}` })).status, 401);
     // And a's token is worth nothing on b.
     assert.equal((await httpGet(b, `/?token=${a.token}`)).status, 401);
     await expectUpgradeStatus(b, { token: a.token }, 401, "a's token on b");
@@ -139,6 +140,10 @@ describe("security", { timeout: 120_000 }, () => {
       assert.notEqual(second.token, token);
       assert.equal((await httpGet(second, `/?token=${token}`)).status, 401, "old token in the query");
       assert.equal((await httpGet(second, "/", { cookie: `acp_playground_${port}=${token}` })).status, 401, "old cookie (same name: same port)");
+      // Also where the new start accepts cookies at all: its own acp-….localhost name.
+      const label = new URL(String((await httpGet(second, `/?token=${second.token}`)).headers.location)).host;
+      assert.equal((await httpGet(second, "/", { host: label, cookie: `acp_playground_${port}=${token}` })).status, 401, "old cookie on the new label host");
+      assert.equal((await httpGet(second, "/", { host: label, cookie: `acp_playground_${port}=${second.token}` })).status, 200, "the new cookie there");
       await expectUpgradeStatus(second, { token }, 401, "old token on the WebSocket");
       await expectWsOpen(second, {}, "the new token");
     } finally {
@@ -147,14 +152,21 @@ describe("security", { timeout: 120_000 }, () => {
   });
 
   test("the right token opens the page (traded for an HttpOnly SameSite=Strict cookie) and the WebSocket", async () => {
-    const first = await httpGet(a, `/?token=${a.token}`);
+    // Issue 11 (V-3): the printed URL first moves to the per-start acp-….localhost name, and only
+    // that name gets the cookie (test/security-network.test.ts checks the details).
+    const moved = await httpGet(a, `/?token=${a.token}`);
+    assert.equal(moved.status, 303);
+    assert.equal(moved.headers["set-cookie"], undefined, "no cookie on 127.0.0.1");
+    const label = new URL(String(moved.headers.location));
+    assert.match(label.hostname, /^acp-[0-9a-f]{32}\.localhost$/);
+    const first = await httpGet(a, `/?token=${a.token}`, { host: label.host });
     assert.equal(first.status, 303);
     assert.equal(first.headers.location, "/", "the token leaves the address bar");
     const cookie = String(first.headers["set-cookie"]);
     assert.match(cookie, new RegExp(`acp_playground_${a.port}=`));
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
-    const page = await httpGet(a, "/", { cookie: `acp_playground_${a.port}=${a.token}` });
+    const page = await httpGet(a, "/", { host: label.host, cookie: `acp_playground_${a.port}=${a.token}` });
     assert.equal(page.status, 200);
     assert.equal(page.headers["x-frame-options"], "DENY");
     assert.equal((await httpGet(a, "/api/health", { "x-acp-playground-token": a.token })).status, 200);

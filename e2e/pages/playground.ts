@@ -4,10 +4,23 @@ import { expect, type Locator, type Page } from "@playwright/test";
 export class PlaygroundPage {
   constructor(readonly page: Page, readonly url: string) {}
 
+  /** Open the printed URL: it redirects to the per-start `acp-….localhost` name, which holds the cookie. */
   async open(): Promise<void> {
     await this.page.goto(this.url);
     await expect(this.page.getByTestId("connection")).toHaveAttribute("data-state", "open");
     await expect(this.page.getByTestId("agent-picker").locator("option").first()).toBeAttached();
+  }
+
+  /**
+   * GET a path of the playground from inside the page, the way the UI's own links do: same origin,
+   * so the browser sends the token cookie. (Playwright's `page.request` runs in Node, which neither
+   * resolves the page's `acp-….localhost` name nor would be sent that cookie at 127.0.0.1.)
+   */
+  async fetchText(pathAndQuery: string): Promise<{ status: number; text: string }> {
+    return this.page.evaluate(async (p) => {
+      const response = await fetch(p, { credentials: "same-origin" });
+      return { status: response.status, text: await response.text() };
+    }, pathAndQuery);
   }
 
   /** The newest run's id (the run list shows newest first), or "" before any run. */

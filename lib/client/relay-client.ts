@@ -1,6 +1,9 @@
 /**
  * The browser's end of the relay: one WebSocket, reconnecting with backoff, feeding the store.
- * The token travels as the HttpOnly cookie set on first visit, so this code never sees it.
+ * The token travels as the HttpOnly cookie set on first visit, so this code never sees it. That
+ * cookie lives only on the per-start `acp-<random>.localhost` name the server redirects the page to
+ * (other servers on 127.0.0.1 never receive it), so the socket is opened on the page's own host:
+ * same name, same port, same cookie, and an Origin the guard accepts.
  */
 import type { PlaygroundStore } from "../store";
 import { type ClientCommand, decodeServerEvent, type ServerEvent, WS_PATH } from "../wire";
