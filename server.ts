@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     maxLineBytes: config.maxLineBytes,
     keepRuns: config.keepRuns,
     maxAgents: config.maxAgents,
+    agentCommands: config.agentCommands,
     logger,
   });
   await hub.init();

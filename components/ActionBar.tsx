@@ -26,6 +26,7 @@ const CLASS_LABEL: Record<AuthMethodView["class"], string> = {
   agent: "agent",
   terminal: "terminal (spec)",
   "legacy-terminal": 'legacy _meta["terminal-auth"]',
+  env_var: "env_var (restart with variables)",
   unknown: "unknown type",
 };
 

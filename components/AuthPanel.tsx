@@ -1,7 +1,12 @@
 /**
- * The auth debugger: flows (Probe, Guided, Auto), the timeline, "Why -32000?", the terminal login
- * with both command conventions, logout, and the advertisement diff. Props only.
+ * The auth debugger: flows (Probe, Guided, Auto), the timeline, "Why -32000?", every advertised
+ * method with its shape (env_var forms, agent-specific `_meta` extensions labelled as that agent's),
+ * the terminal login with both command conventions, logout, and the advertisement diff. Props only.
+ * Typed secrets live in this component's state until submitted, then are cleared: the relay keeps
+ * them and never sends them back.
  */
+import { useState } from "react";
+import { apiKeyVarFor, authExtensions, describeMethodClass } from "../lib/auth-frames";
 import type { AuthStep } from "../lib/auth-timeline";
 import type { Diagnosis } from "../lib/diagnosis";
 import type { GuidedStep } from "../lib/guided";
@@ -38,6 +43,16 @@ export interface AuthPanelProps {
   onLoginCancel: () => void;
   onLogout: () => void;
   onAdvDiff: () => void;
+  /** Every method the agent advertised (for the env_var and extension forms). */
+  methods?: AuthMethodView[];
+  /** Variable names the viewed run's profile sets (names only). */
+  profileEnv?: string[];
+  /** The forms act on the current run only. */
+  canAct?: boolean;
+  /** env_var: restart with these typed values (omitted names take the profile's), then authenticate. */
+  onEnvVar?: (methodId: string, values: Record<string, string>) => void;
+  /** Gemini's _meta extensions: a typed key (undefined = the profile's) and/or a gateway. */
+  onApiKey?: (methodId: string, apiKey: string | undefined, gateway?: { baseUrl: string; headers?: Record<string, string> }) => void;
   onSelect: (seq: number) => void;
 }
 
@@ -52,7 +67,7 @@ export function AuthPanel(p: AuthPanelProps) {
         <button type="button" data-testid="btn-auto" onClick={p.onAuto} title="The whole flow, with one remediation and one retry.">
           Auto
         </button>
-        <button type="button" data-testid="btn-guided" onClick={p.onGuided} disabled={p.guided.action.kind === "done"}>
+        <button type="button" data-testid="btn-guided" onClick={p.onGuided} disabled={p.guided.action.kind === "done" || (p.guided.action.kind === "env_var" && p.guided.action.needsInput)}>
           Next: {p.guided.label}
         </button>
       </div>
@@ -76,6 +91,10 @@ export function AuthPanel(p: AuthPanelProps) {
       <AuthTimeline steps={p.steps} onSelect={p.onSelect} />
       {p.diagnosis ? <DiagnosisPanel diagnosis={p.diagnosis} onSelect={p.onSelect} /> : null}
 
+      {p.methods && p.methods.length > 0 ? (
+        <MethodForms methods={p.methods} profileEnv={p.profileEnv ?? []} canAct={p.canAct !== false} onEnvVar={p.onEnvVar} onApiKey={p.onApiKey} />
+      ) : null}
+
       {p.terminalMethods.length > 0 ? (
         <section className="login" data-testid="login-panel">
           <h4>Terminal login</h4>
@@ -84,6 +103,19 @@ export function AuthPanel(p: AuthPanelProps) {
               <div>
                 <b>{method.name}</b> <code>{method.id}</code>
               </div>
+              {authExtensions(method)
+                .filter((e) => e.kind === "meta-terminal" || e.kind === "terminal-auth-env")
+                .map((e) => (
+                  <div key={e.kind} className="muted small extension" data-testid="login-extension" data-kind={e.kind}>
+                    <span className="badge">{e.agent}&apos;s extension, not the ACP spec</span> {e.title}
+                    {e.env ? (
+                      <>
+                        {" "}
+                        — env: <code>{Object.keys(e.env).join(", ")}</code> (checked against the env policy before the login runs)
+                      </>
+                    ) : null}
+                  </div>
+                ))}
               {(["spec", "legacy"] as const).map((convention) =>
                 commands[convention] ? (
                   <div key={convention} className="login-cmd" data-testid={`login-cmd-${convention}`}>
@@ -140,5 +172,138 @@ export function AuthPanel(p: AuthPanelProps) {
       </div>
       {p.advDiff ? <AdvertisementDiff variants={p.advDiff.variants} running={p.advDiff.running} /> : null}
     </section>
+  );
+}
+
+interface MethodFormsProps {
+  methods: AuthMethodView[];
+  profileEnv: string[];
+  canAct: boolean;
+  onEnvVar?: AuthPanelProps["onEnvVar"];
+  onApiKey?: AuthPanelProps["onApiKey"];
+}
+
+/** Each advertised method's shape, and a form for the ones the playground completes with a value. */
+function MethodForms({ methods, profileEnv, canAct, onEnvVar, onApiKey }: MethodFormsProps) {
+  return (
+    <section className="auth-methods" data-testid="auth-methods">
+      <h4>Advertised auth methods</h4>
+      {methods.map((m) => {
+        const extensions = authExtensions(m);
+        return (
+          <div key={m.id} className="auth-method" data-testid="auth-method-row" data-method-id={m.id} data-class={m.class}>
+            <div>
+              <b>{m.name}</b> <code>{m.id}</code> — <span data-testid="auth-method-class">{describeMethodClass(m)}</span>
+            </div>
+            {m.description ? <div className="muted small">{m.description}</div> : null}
+            {extensions.map((e) => (
+              <div key={e.kind} className="muted small extension" data-testid="auth-extension" data-kind={e.kind} data-agent={e.agent}>
+                <span className="badge">{e.agent}&apos;s extension, not the ACP spec</span> <b>{e.title}</b>: {e.detail}
+              </div>
+            ))}
+            {m.class === "env_var" ? <EnvVarForm method={m} profileEnv={profileEnv} canAct={canAct} onSubmit={onEnvVar} /> : null}
+            {extensions.some((e) => e.kind === "api-key-meta" || e.kind === "gateway-meta") ? <ApiKeyForm method={m} profileEnv={profileEnv} canAct={canAct} onSubmit={onApiKey} /> : null}
+          </div>
+        );
+      })}
+    </section>
+  );
+}
+
+function EnvVarForm({ method, profileEnv, canAct, onSubmit }: { method: AuthMethodView; profileEnv: string[]; canAct: boolean; onSubmit?: AuthPanelProps["onEnvVar"] }) {
+  const vars = method.vars ?? [];
+  const [typed, setTyped] = useState<Record<string, string>>({});
+  const missing = vars.filter((v) => !v.optional && !profileEnv.includes(v.name) && !typed[v.name]);
+  return (
+    <form
+      className="env-var-form"
+      data-testid="env-var-form"
+      data-method-id={method.id}
+      autoComplete="off"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const values = Object.fromEntries(Object.entries(typed).filter(([, v]) => v.length > 0));
+        // The page forgets the values once they are sent: the relay keeps them, redacted everywhere.
+        setTyped({});
+        onSubmit?.(method.id, values);
+      }}
+    >
+      {vars.map((v) => {
+        const fromProfile = profileEnv.includes(v.name);
+        const id = `env-${method.id}-${v.name}`;
+        return (
+          <div key={v.name} className="env-var-row">
+            <label htmlFor={id}>
+              <code>{v.name}</code>
+              {v.label ? ` (${v.label})` : ""}
+              {v.optional ? " — optional" : ""}
+            </label>{" "}
+            <input
+              id={id}
+              data-testid="env-var-input"
+              data-var={v.name}
+              type={v.secret ? "password" : "text"}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={fromProfile ? "from the profile (leave empty)" : "type the value"}
+              value={typed[v.name] ?? ""}
+              onChange={(e) => setTyped({ ...typed, [v.name]: e.target.value })}
+            />{" "}
+            <span className="muted small" data-testid="env-var-source" data-source={typed[v.name] ? "typed" : fromProfile ? "profile" : "missing"}>
+              {typed[v.name] ? "typed (masked)" : fromProfile ? "the profile sets it" : "not set by the profile"}
+            </span>
+          </div>
+        );
+      })}
+      <button type="submit" data-testid="btn-env-var" disabled={!canAct || missing.length > 0 || !onSubmit} title="Restart the agent with these variables set, then send authenticate">
+        Restart with {vars.map((v) => v.name).join(", ")} and authenticate
+      </button>
+    </form>
+  );
+}
+
+function ApiKeyForm({ method, profileEnv, canAct, onSubmit }: { method: AuthMethodView; profileEnv: string[]; canAct: boolean; onSubmit?: AuthPanelProps["onApiKey"] }) {
+  const [key, setKey] = useState("");
+  const [baseUrl, setBaseUrl] = useState("");
+  const [header, setHeader] = useState("");
+  const [headerValue, setHeaderValue] = useState("");
+  const hasKey = method.meta?.["api-key"] !== undefined;
+  const hasGateway = method.meta?.gateway !== undefined;
+  const fromVar = hasKey ? apiKeyVarFor(method, profileEnv) : undefined;
+  const ready = (hasKey && (key.length > 0 || fromVar !== undefined)) || (hasGateway && baseUrl.length > 0);
+  return (
+    <form
+      className="api-key-form"
+      data-testid="api-key-form"
+      data-method-id={method.id}
+      autoComplete="off"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const gateway = hasGateway && baseUrl ? { baseUrl, headers: header && headerValue ? { [header]: headerValue } : undefined } : undefined;
+        setKey("");
+        setHeaderValue("");
+        onSubmit?.(method.id, hasKey && key ? key : undefined, gateway);
+      }}
+    >
+      {hasKey ? (
+        <div>
+          <label htmlFor={`key-${method.id}`}>_meta[&quot;api-key&quot;]</label>{" "}
+          <input id={`key-${method.id}`} data-testid="api-key-input" type="password" autoComplete="off" placeholder={fromVar ? `from the profile's ${fromVar} (leave empty)` : "type the key"} value={key} onChange={(e) => setKey(e.target.value)} />
+        </div>
+      ) : null}
+      {hasGateway ? (
+        <div>
+          <label htmlFor={`gw-${method.id}`}>_meta.gateway baseUrl</label>{" "}
+          <input id={`gw-${method.id}`} data-testid="gateway-url-input" type="url" autoComplete="off" value={baseUrl} onChange={(e) => setBaseUrl(e.target.value)} />{" "}
+          <label htmlFor={`gwh-${method.id}`}>header</label>{" "}
+          <input id={`gwh-${method.id}`} data-testid="gateway-header-name" type="text" autoComplete="off" value={header} onChange={(e) => setHeader(e.target.value)} />{" "}
+          <label htmlFor={`gwv-${method.id}`}>value</label>{" "}
+          <input id={`gwv-${method.id}`} data-testid="gateway-header-value" type="password" autoComplete="off" value={headerValue} onChange={(e) => setHeaderValue(e.target.value)} />
+        </div>
+      ) : null}
+      <button type="submit" data-testid="btn-api-key" disabled={!canAct || !ready || !onSubmit}>
+        authenticate “{method.id}” with _meta
+      </button>
+    </form>
   );
 }

@@ -1,4 +1,5 @@
 /** The run's auth lifecycle as five steps, each with its state and links to the frames behind it. */
+import { authExtensions, describeMethodClass } from "../lib/auth-frames";
 import type { AuthStep } from "../lib/auth-timeline";
 
 export interface AuthTimelineProps {
@@ -21,7 +22,13 @@ export function AuthTimeline({ steps, onSelect }: AuthTimelineProps) {
             <ul className="methods">
               {step.methods.map((m) => (
                 <li key={m.id} data-testid="auth-method" data-class={m.class}>
-                  <code>{m.id}</code> “{m.name}” — {m.class === "terminal" ? "terminal (spec)" : m.class === "legacy-terminal" ? 'legacy _meta["terminal-auth"]' : m.class}
+                  <code>{m.id}</code> “{m.name}” — {describeMethodClass(m)}
+                  {authExtensions(m).map((e) => (
+                    <span key={e.kind} className="badge extension" data-testid="timeline-extension" data-kind={e.kind} title={e.detail}>
+                      {" "}
+                      {e.agent}&apos;s extension: {e.title}
+                    </span>
+                  ))}
                 </li>
               ))}
             </ul>

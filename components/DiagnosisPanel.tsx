@@ -1,4 +1,9 @@
-/** "Why -32000?": the code's meaning, the error data, the agent's stderr, the profile's sources, known issues, contradictions. */
+/**
+ * "Why -32000?": the code's meaning (from lib/error-codes.ts explainError, the same reading as the
+ * chip, the timeline and the report), the error data, the agent's stderr around the failure and
+ * until its exit, the profile's sources, known issues, contradictions and protocol breaches.
+ */
+import { sourceLocation } from "../lib/credential-sources";
 import type { Diagnosis } from "../lib/diagnosis";
 import { ErrorCodeChip } from "./ErrorCodeChip";
 
@@ -17,19 +22,30 @@ export function DiagnosisPanel({ diagnosis: d, onSelect }: DiagnosisPanelProps) 
         </button>
       </h4>
       <div>
-        <ErrorCodeChip code={d.code} /> “{d.message}”
+        <ErrorCodeChip code={d.code} message={d.message} data={d.errorData} method={d.method} /> “{d.message}”
       </div>
-      <p className="muted">{d.codeMeaning}</p>
+      <p className="muted" data-testid="diagnosis-meaning">
+        {d.codeMeaning}
+      </p>
       {d.errorData !== undefined ? (
         <>
           <div className="label">error.data</div>
-          <pre>{JSON.stringify(d.errorData, null, 2)}</pre>
+          <pre data-testid="diagnosis-error-data">{JSON.stringify(d.errorData, null, 2)}</pre>
         </>
       ) : (
         <div className="muted">The error carries no data.</div>
       )}
       <div className="label">Credential sources of the profile (names only)</div>
       <div data-testid="diagnosis-sources">{d.sources.length ? d.sources.join(" · ") : "none: the agent has no credentials to find"}</div>
+      {d.agentSources ? (
+        <ul data-testid="diagnosis-agent-sources">
+          {d.agentSources.sources.map((s) => (
+            <li key={`${s.via} ${s.where}`} data-testid="diagnosis-agent-source" data-set={s.set ? "yes" : "no"}>
+              {d.agentSources?.label} reads {d.agentSources ? sourceLocation(d.agentSources.family, s) : s.where} ({s.name}): {s.set ? "set by this profile" : "not set by this profile"}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {d.rules.length > 0 ? (
         <>
           <div className="label">Known issues that match</div>
@@ -69,7 +85,7 @@ export function DiagnosisPanel({ diagnosis: d, onSelect }: DiagnosisPanelProps) 
       ) : null}
       {d.stderrAround.length > 0 ? (
         <>
-          <div className="label">Agent stderr around the failure</div>
+          <div className="label">Agent stderr around the failure (and until the agent exited)</div>
           <pre data-testid="diagnosis-stderr">{d.stderrAround.map((l) => l.text).join("\n")}</pre>
         </>
       ) : null}

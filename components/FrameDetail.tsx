@@ -1,5 +1,6 @@
 /** One frame in full: pretty JSON, the raw line exactly as it crossed stdio, and its paired request or response. */
 import type { Frame } from "../lib/wire";
+import { errorData } from "../lib/auth-frames";
 import { ErrorCodeChip } from "./ErrorCodeChip";
 
 export interface FrameDetailProps {
@@ -50,8 +51,16 @@ export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDeta
       </div>
       {frame.errorCode !== undefined ? (
         <div className="detail-error">
-          <ErrorCodeChip code={frame.errorCode} expanded />
+          <ErrorCodeChip code={frame.errorCode} frame={frame} expanded />
           {frame.errorMessage ? <div>message: “{frame.errorMessage}”</div> : null}
+          {(() => {
+            const data = errorData(frame);
+            return data === undefined ? null : (
+              <div data-testid="detail-error-data">
+                error.data: <code>{JSON.stringify(data)}</code>
+              </div>
+            );
+          })()}
           {onWhy ? (
             <button type="button" className="primary" data-testid="btn-why" onClick={onWhy}>
               Why {frame.errorCode}?
@@ -61,6 +70,13 @@ export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDeta
       ) : null}
       {frame.note ? <div className="note" data-testid="frame-note">{frame.note}</div> : null}
       {frame.injected ? <div className="warn" data-testid="frame-injected">{frame.injected}</div> : null}
+      {frame.schemaNotes?.length ? (
+        <div className="muted" data-testid="detail-schema-notes">
+          {frame.schemaNotes.map((v) => (
+            <div key={v.message}>ⓘ {v.message}</div>
+          ))}
+        </div>
+      ) : null}
       {frame.violations?.length ? (
         <div className="problem" data-testid="detail-violations">
           Schema violations (ACP v1 JSON Schema):

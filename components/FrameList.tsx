@@ -161,12 +161,17 @@ export function FrameList(p: FrameListProps) {
                       schema ✗{fr.violations.length}
                     </span>
                   ) : null}
+                  {fr.schemaNotes?.length ? (
+                    <span className="schema-note-badge" data-testid="schema-note-badge" title={fr.schemaNotes.map((v) => v.message).join("\n")}>
+                      not in stable schema
+                    </span>
+                  ) : null}
                 </span>
                 <span className="c-method">{fr.method ?? ""}</span>
                 <span className="c-id">{fr.id?.replace(/^[ns]:/, "") ?? ""}</span>
                 <span className="c-lat">{fr.latencyMs !== undefined ? `${fr.latencyMs.toFixed(fr.latencyMs < 10 ? 1 : 0)} ms` : fr.kind === "request" && fr.pairSeq === undefined && fr.dir !== "sys" ? "pending" : ""}</span>
                 <span className="c-sum">
-                  {fr.errorCode !== undefined ? <ErrorCodeChip code={fr.errorCode} /> : null} {frameSummary(fr)}
+                  {fr.errorCode !== undefined ? <ErrorCodeChip code={fr.errorCode} frame={fr} /> : null} {frameSummary(fr)}
                 </span>
               </div>
             );

@@ -55,7 +55,7 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
       fit.fit();
       t.onData((d) => {
         const focusInTerminal = host.current?.contains(document.activeElement) ?? false;
-        if (acceptTerminalInput({ documentFocused: document.hasFocus(), focusInTerminal })) inputRef.current(d);
+        if (acceptTerminalInput({ documentVisible: document.visibilityState === "visible", focusInTerminal })) inputRef.current(d);
       });
       term.current = t;
       // xterm loads asynchronously: output that arrived meanwhile is written now, not at the next render.

@@ -1,13 +1,18 @@
-/** The auth matrix: pick agents × profiles, run the probe flow on each, read the verdict grid. */
+/**
+ * The auth matrix: pick agents × profiles, run the probe flow on each, read the verdict grid. Each
+ * cell lists the auth method types the agent advertised; an optional prompt adds a session/prompt
+ * step, because a created session is not proof of authentication (Claude refuses at prompt time).
+ */
 import { useState } from "react";
 import { Modal } from "./Modal";
-import { type CatalogEntryView, MATRIX_MAX_CELLS, type MatrixCellView, type ProfileView, type ServerEvent } from "../lib/wire";
+import { type CatalogEntryView, MATRIX_MAX_CELLS, MATRIX_MAX_PROMPT, type MatrixCellView, type ProfileView, type ServerEvent } from "../lib/wire";
 
 export interface MatrixViewProps {
   catalog: CatalogEntryView[];
   profiles: ProfileView[];
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
-  onRun: (agentIds: string[], profileIds: string[]) => void;
+  /** prompt: the optional prompt step's text (undefined: initialize and session/new only). */
+  onRun: (agentIds: string[], profileIds: string[], prompt?: string) => void;
   /** Stop the running matrix (its probes' agents are killed). */
   onCancel: () => void;
   onOpenCell: (index: number) => void;
@@ -16,6 +21,9 @@ export interface MatrixViewProps {
 
 const VERDICT_LABEL: Record<string, string> = {
   "session-created": "session created",
+  "prompt-answered": "session created, prompt answered",
+  "prompt-refused": "session created, prompt refused",
+  "prompt-error": "session created, prompt failed",
   "auth-required": "auth required (-32000)",
   error: "other error",
   "initialize-failed": "initialize failed",
@@ -26,12 +34,29 @@ const VERDICT_LABEL: Record<string, string> = {
 function cellText(c: MatrixCellView): string {
   if (c.state !== "done") return c.state === "running" ? "running…" : "queued";
   const label = VERDICT_LABEL[c.verdict ?? ""] ?? c.verdict ?? "?";
-  return `${c.verdict === "error" && c.errorCode !== undefined ? `error ${c.errorCode}` : label} · ${c.ms ?? "?"} ms`;
+  const coded = (c.verdict === "error" || c.verdict === "prompt-refused" || c.verdict === "prompt-error") && c.errorCode !== undefined;
+  return `${c.verdict === "error" && coded ? `error ${c.errorCode}` : coded ? `${label} (${c.errorCode})` : label} · ${c.ms ?? "?"} ms`;
+}
+
+/** "agent ×2, env_var": the advertised method types of a cell, counted. */
+function methodTypes(c: MatrixCellView): string | undefined {
+  if (!c.methods) return undefined;
+  if (c.methods.length === 0) return "no auth methods";
+  const counts = new Map<string, number>();
+  for (const m of c.methods) counts.set(m.type, (counts.get(m.type) ?? 0) + 1);
+  return [...counts].map(([type, n]) => (n > 1 ? `${type} ×${n}` : type)).join(", ");
+}
+
+function methodsTitle(c: MatrixCellView): string {
+  const list = (c.methods ?? []).map((m) => `${m.id}: ${m.type}${m.vars?.length ? ` (${m.vars.join(", ")})` : ""}`);
+  return [c.detail, list.length ? `auth methods: ${list.join("; ")}` : undefined, c.authenticated ? `authenticated with ${c.authenticated} (env_var from the profile)` : undefined].filter(Boolean).join("\n");
 }
 
 export function MatrixView(p: MatrixViewProps) {
   const [agents, setAgents] = useState<string[]>(p.catalog.filter((c) => !c.problem && !c.replay).map((c) => c.id));
   const [profiles, setProfiles] = useState<string[]>(p.profiles.map((x) => x.id));
+  const [withPrompt, setWithPrompt] = useState(false);
+  const [prompt, setPrompt] = useState("Say hello in five words.");
   const toggle = (list: string[], id: string): string[] => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
   const m = p.matrix;
   const agentIds = m ? [...new Set(m.cells.map((c) => c.agentId))] : [];
@@ -58,8 +83,26 @@ export function MatrixView(p: MatrixViewProps) {
               </label>
             ))}
           </fieldset>
+          <fieldset>
+            <legend>Prompt step</legend>
+            <label>
+              <input type="checkbox" data-testid="matrix-prompt-on" checked={withPrompt} onChange={(e) => setWithPrompt(e.target.checked)} /> send session/prompt after session/new
+            </label>
+            <label className="matrix-prompt">
+              <span className="small muted">Prompt text</span>
+              <input
+                type="text"
+                data-testid="matrix-prompt"
+                aria-label="Matrix prompt text"
+                value={prompt}
+                maxLength={MATRIX_MAX_PROMPT}
+                disabled={!withPrompt}
+                onChange={(e) => setPrompt(e.target.value)}
+              />
+            </label>
+          </fieldset>
           <div className="button-row">
-            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles)}>
+            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles, withPrompt && prompt.trim() ? prompt : undefined)}>
               Run {cellCount} probes
             </button>
             {m?.running ? (
@@ -83,7 +126,10 @@ export function MatrixView(p: MatrixViewProps) {
               At most {MATRIX_MAX_CELLS} probes per matrix: pick fewer agents or profiles.
             </p>
           ) : null}
-          <p className="muted small">Each cell: spawn, initialize, session/new, close — never authenticates. Click a finished cell for its frames.</p>
+          <p className="muted small">
+            Each cell: spawn, initialize, session/new{withPrompt ? ", session/prompt" : ""}, close. It authenticates only through an env_var method whose variables the
+            profile supplies. Click a finished cell for its frames.
+          </p>
         </div>
         {m ? (
           <table className="matrix-grid" data-testid="matrix-grid" data-state={m.running ? "running" : "done"}>
@@ -113,10 +159,17 @@ export function MatrixView(p: MatrixViewProps) {
                           data-state={c.state}
                           data-verdict={c.verdict ?? ""}
                           disabled={c.state !== "done"}
-                          title={c.detail}
+                          title={methodsTitle(c)}
                           onClick={() => p.onOpenCell(c.index)}
                         >
                           {cellText(c)}
+                          {methodTypes(c) ? (
+                            <span className="cell-methods small muted" data-testid="matrix-cell-methods">
+                              {" "}
+                              · {methodTypes(c)}
+                              {c.authenticated ? ` · authenticated ${c.authenticated}` : ""}
+                            </span>
+                          ) : null}
                         </button>
                       </td>
                     );

@@ -7,6 +7,7 @@ import { useDeferredValue, useEffect, useMemo, useState } from "react";
 import { usePlayground } from "../lib/client/use-playground";
 import { applyFilter, EMPTY_FILTER, type FrameFilter, methodsOf } from "../lib/filters";
 import { authTimeline } from "../lib/auth-timeline";
+import { profileEnvNames } from "../lib/auth-frames";
 import { diagnose } from "../lib/diagnosis";
 import { nextGuidedStep } from "../lib/guided";
 import { authMethods, lastInitialize, pendingAgentRequests } from "../lib/selectors";
@@ -90,7 +91,8 @@ export function Playground() {
   }, [viewRun, state.runs]);
   const steps = useMemo(() => (side === "auth" ? authTimeline(frames, { loginRuns }) : []), [frames, log.version, loginRuns, side]);
   const authFailed = useMemo(() => frames.some((f) => f.kind === "error" && f.errorCode === -32000), [frames, log.version]);
-  const guided = nextGuidedStep(steps, auth, running && viewingCurrent);
+  const profileEnv = useMemo(() => profileEnvNames(viewRun?.profileSources ?? []), [viewRun?.profileSources]);
+  const guided = nextGuidedStep(steps, auth, running && viewingCurrent, profileEnv);
   const diagnosis = useMemo(
     () =>
       viewRun && side === "auth"
@@ -105,7 +107,8 @@ export function Playground() {
     [frames, log.version, viewRun, caps, whySeq, side],
   );
   const terminalMethods = useMemo(
-    () => auth.filter((m) => m.class === "terminal" || m.class === "legacy-terminal").map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })),
+    // Every method with a login command: typed terminal, legacy _meta, and Qwen's _meta.type "terminal".
+    () => auth.map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })).filter(({ commands }) => commands.spec !== undefined || commands.legacy !== undefined),
     [auth, viewRun?.argv],
   );
   // Ask the relay whether the login commands can run, whenever the advertised methods change.
@@ -165,6 +168,7 @@ export function Playground() {
           {state.faults ? <FaultPanel faults={state.faults} onChange={(faults) => send({ type: "set_faults", faults })} /> : null}
           <RunList
             runs={state.runs}
+            runsDisk={state.runsDisk}
             currentRunId={state.currentRunId}
             viewRunId={log.runId}
             onSelect={(runId) => send({ type: "select_run", runId })}
@@ -257,7 +261,7 @@ export function Playground() {
               flow={state.flow}
               terminalMethods={terminalMethods}
               loginCheck={state.loginCheck && state.loginCheck.runId === log.runId ? state.loginCheck.results : undefined}
-              login={state.login}
+              login={loginOfRun(state.login, state.runs.find((r) => r.runId === log.runId))}
               loginOutput={state.loginOutput}
               loginEpoch={state.loginEpoch}
               logoutAdvertised={logoutAdvertised}
@@ -270,6 +274,8 @@ export function Playground() {
                 else if (a.kind === "initialize") request("initialize", initializeParams(caps));
                 else if (a.kind === "session_new") request("session/new", { cwd: ctx.cwd, mcpServers: [] });
                 else if (a.kind === "authenticate") request("authenticate", { methodId: a.methodId });
+                else if (a.kind === "env_var" && !a.needsInput) send({ type: "auth_env_start", methodId: a.methodId });
+                else if (a.kind === "api_key") send({ type: "auth_key_start", methodId: a.methodId });
                 else if (a.kind === "login") send({ type: "login_start", methodId: a.methodId, convention: a.convention });
               }}
               onLogin={(methodId, convention) => send({ type: "login_start", methodId, convention })}
@@ -277,6 +283,11 @@ export function Playground() {
               onLoginResize={(cols, rows) => send({ type: "login_resize", cols, rows })}
               onLoginCancel={() => send({ type: "login_cancel" })}
               onLogout={() => request("logout", {})}
+              methods={auth}
+              profileEnv={profileEnv}
+              canAct={running && viewingCurrent}
+              onEnvVar={(methodId, values) => send({ type: "auth_env_start", methodId, values: Object.keys(values).length > 0 ? values : undefined })}
+              onApiKey={(methodId, apiKey, gateway) => send({ type: "auth_key_start", methodId, apiKey, gateway })}
               onAdvDiff={() => send({ type: "adv_diff", agentId: currentRun?.agentId ?? agentId, cwd })}
               onSelect={(seq) => {
                 setSelectedSeq(seq);
@@ -334,7 +345,7 @@ export function Playground() {
           catalog={state.catalog}
           profiles={state.profiles}
           matrix={state.matrix}
-          onRun={(agentIds, profileIds) => send({ type: "matrix_run", agentIds, profileIds })}
+          onRun={(agentIds, profileIds, prompt) => send({ type: "matrix_run", agentIds, profileIds, prompt })}
           onCancel={() => send({ type: "matrix_cancel" })}
           onOpenCell={(index) => {
             send({ type: "matrix_open", index });
@@ -360,4 +371,13 @@ export function Playground() {
       ) : null}
     </div>
   );
+}
+
+/**
+ * A terminal login belongs to the run whose agent advertised it (and to the reconnect that reuses
+ * that run's home): another run never shows its state or result.
+ */
+function loginOfRun<L extends { runId?: string }>(login: L | undefined, run: { runId: string; homeFrom?: string } | undefined): L | undefined {
+  if (!login || !run) return undefined;
+  return login.runId === undefined || login.runId === run.runId || login.runId === run.homeFrom ? login : undefined;
 }

@@ -4,7 +4,8 @@
  */
 import { useEffect, useState } from "react";
 import { Modal } from "./Modal";
-import type { ProfileDraft, ProfileKind, ProfileView, ServerEvent } from "../lib/wire";
+import { AGENT_SOURCES, familyOfKind, sourceKey, sourceLocation } from "../lib/credential-sources";
+import { PROFILE_KINDS, type ProfileDraft, type ProfileKind, type ProfileView, type ServerEvent } from "../lib/wire";
 
 export interface ProfileManagerProps {
   profiles: ProfileView[];
@@ -34,6 +35,14 @@ export const KIND_LABELS: Record<ProfileKind, string> = {
   "kimi-api-key": "Kimi API key",
   "kimi-oauth": "Kimi OAuth token",
   "kimi-env": "Kimi environment variables",
+  "gemini-api-key": "Gemini API key",
+  "gemini-oauth": "Gemini OAuth (oauth_creds.json)",
+  "claude-api-key": "Claude API key",
+  "claude-credentials": "Claude credentials (.credentials.json)",
+  "codex-api-key": "Codex API key",
+  "codex-auth-json": "Codex auth.json",
+  "qwen-openai": "Qwen (OpenAI-compatible key + URL + model)",
+  "copilot-token": "Copilot GitHub token",
   "logged-out": "Logged out (empty home)",
   "existing-home": "Existing home directory",
   generic: "Generic (env + files)",
@@ -55,6 +64,48 @@ const FIELDS: Record<ProfileKind, FieldSpec[]> = {
     { key: "apiKey", label: "KIMI_MODEL_API_KEY", type: "secret" },
     { key: "baseUrl", label: "KIMI_MODEL_BASE_URL (optional)", type: "text" },
   ],
+  "gemini-api-key": [{ key: "apiKey", label: "GEMINI_API_KEY", type: "secret", placeholder: "AIza…", help: "Set as GEMINI_API_KEY; .gemini/settings.json selects the gemini-api-key auth type." }],
+  "gemini-oauth": [
+    {
+      key: "creds",
+      label: "oauth_creds.json content",
+      type: "textarea",
+      placeholder: '{"access_token":"ya29.…","refresh_token":"1//…","token_type":"Bearer","expiry_date":1767225600000}',
+      help: "Written to .gemini/oauth_creds.json (0600) with .gemini/settings.json selecting oauth-personal. access_token, refresh_token and id_token are secret.",
+    },
+  ],
+  "claude-api-key": [{ key: "apiKey", label: "ANTHROPIC_API_KEY", type: "secret", placeholder: "sk-ant-…", help: "Set as ANTHROPIC_API_KEY in the agent's environment." }],
+  "claude-credentials": [
+    {
+      key: "credentials",
+      label: ".credentials.json content",
+      type: "textarea",
+      placeholder: '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-…","refreshToken":"sk-ant-ort01-…","expiresAt":1767225600000}}',
+      help: "Written to .claude/.credentials.json (0600), where Claude Code keeps its login on Linux. accessToken and refreshToken are secret.",
+    },
+  ],
+  "codex-api-key": [
+    { key: "envVar", label: "Variable", type: "select", options: ["CODEX_API_KEY", "OPENAI_API_KEY"], help: "codex-api-key reads CODEX_API_KEY, openai-api-key reads OPENAI_API_KEY (Codex's env_var auth methods)." },
+    { key: "apiKey", label: "API key", type: "secret", placeholder: "sk-…" },
+  ],
+  "codex-auth-json": [
+    {
+      key: "authJson",
+      label: "auth.json content",
+      type: "textarea",
+      placeholder: '{"auth_mode":"apikey","OPENAI_API_KEY":"sk-…"}',
+      help: "Written to .codex/auth.json (0600), as Codex's own authenticate writes it. OPENAI_API_KEY and the tokens are secret.",
+    },
+  ],
+  "qwen-openai": [
+    { key: "apiKey", label: "OPENAI_API_KEY", type: "secret", placeholder: "sk-…" },
+    { key: "baseUrl", label: "OPENAI_BASE_URL", type: "text", placeholder: "https://dashscope.aliyuncs.com/compatible-mode/v1" },
+    { key: "model", label: "OPENAI_MODEL", type: "text", placeholder: "qwen3-coder-plus", help: "Qwen Code needs all three variables; .qwen/settings.json selects the openai auth type. Only the key is secret." },
+  ],
+  "copilot-token": [
+    { key: "envVar", label: "Variable", type: "select", options: ["COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"], help: "Copilot CLI reads COPILOT_GITHUB_TOKEN, then GH_TOKEN, then GITHUB_TOKEN." },
+    { key: "token", label: "GitHub token", type: "secret", placeholder: "github_pat_…" },
+  ],
   "logged-out": [],
   "existing-home": [
     { key: "path", label: "Directory", type: "text", placeholder: "/home/me/.kimi-code" },
@@ -63,7 +114,20 @@ const FIELDS: Record<ProfileKind, FieldSpec[]> = {
   generic: [
     // Data only: the relay refuses anything a loader, runtime or shell reads as code (server/env-policy.ts).
     { key: "env", label: "Environment (KEY=VALUE per line)", type: "textarea", placeholder: "OPENAI_API_KEY=sk-…\n(data only: NODE_OPTIONS, LD_*, PATH, BASH_ENV, PYTHON*… are refused)" },
-    { key: "files", label: 'Files (JSON: [{"path":"…","content":"…","mode":"0600"}])', type: "textarea" },
+    {
+      key: "files",
+      label: 'Files (JSON: [{"path":"…","content":"…","mode":"0600"}])',
+      type: "textarea",
+      help: 'A file\'s content is secret unless its entry says "secret": false (do that for a plain settings file, e.g. one naming a model).',
+    },
+    {
+      key: "secretNames",
+      label: "Also secret (variable names)",
+      type: "text",
+      placeholder: "MY_ENDPOINT_URL",
+      help: "Values of variables whose name holds KEY, TOKEN, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH, COOKIE, SESSION or PRIVATE are secret (masked here, ‹redacted› in frames); the rest (model ids, URLs) stay verbatim. List more names here.",
+    },
+    { key: "plainNames", label: "Not secret (variable names)", type: "text", placeholder: "GOOGLE_GENAI_USE_AUTH_MODE", help: "Names the rule above would treat as secret but are not; their values are shown and recorded verbatim." },
   ],
 };
 
@@ -100,7 +164,7 @@ export function ProfileManager(p: ProfileManagerProps) {
           <li>
             <select data-testid="new-profile-kind" value="" onChange={(e) => e.target.value && setEditing(emptyDraft(e.target.value as ProfileKind))}>
               <option value="">+ New profile…</option>
-              {(Object.keys(KIND_LABELS) as ProfileKind[]).map((k) => (
+              {PROFILE_KINDS.map((k) => (
                 <option key={k} value={k}>
                   {KIND_LABELS[k]}
                 </option>
@@ -202,6 +266,7 @@ function ProfileForm(p: ProfileFormProps) {
       {p.view?.warning ? <div className="warn">{p.view.warning}</div> : null}
       {p.view?.expiresAt ? <div className="muted" data-testid="token-expiry">Token expires {new Date(p.view.expiresAt * 1000).toISOString()}</div> : null}
       {p.view ? <div className="muted">Sources: {p.view.sources.join(", ") || "none"}</div> : null}
+      <AgentSourceList kind={d.kind} view={p.view} />
       <div className="button-row">
         <button type="submit" className="primary" data-testid="btn-profile-save">
           Save
@@ -214,9 +279,11 @@ function ProfileForm(p: ProfileFormProps) {
             <button type="button" data-testid="btn-profile-use" onClick={p.onUse}>
               Use
             </button>
-            <button type="button" data-testid="btn-profile-check" onClick={p.onCheck} title="Run the bundled kimi doctor against the generated home">
-              Check
-            </button>
+            {familyOfKind(d.kind) === undefined || familyOfKind(d.kind) === "kimi" ? (
+              <button type="button" data-testid="btn-profile-check" onClick={p.onCheck} title="Run the bundled kimi doctor against the generated home">
+                Check
+              </button>
+            ) : null}
             <button type="button" data-testid="btn-profile-duplicate" onClick={p.onDuplicate}>
               Duplicate
             </button>
@@ -247,5 +314,30 @@ function ProfileForm(p: ProfileFormProps) {
         </div>
       ) : null}
     </form>
+  );
+}
+
+/**
+ * Every credential source the kind's agent reads, by name, marked with whether this profile sets
+ * it (from the saved view; an unsaved draft lists the sources, all still unset).
+ */
+function AgentSourceList({ kind, view }: { kind: ProfileKind; view?: ProfileView }) {
+  const family = familyOfKind(kind);
+  if (!family) return null;
+  const saved = view?.kind === kind ? view.agentSources : undefined;
+  const sources = saved?.sources ?? AGENT_SOURCES[family].sources.map((s) => ({ ...s, set: false }));
+  return (
+    <div className="agent-sources" data-testid="profile-agent-sources" data-family={family}>
+      <div className="label">Where {AGENT_SOURCES[family].label} looks for credentials</div>
+      <ul>
+        {sources.map((s) => (
+          <li key={sourceKey(s)} data-testid="profile-agent-source" data-source={sourceKey(s)} data-set={s.set ? "yes" : "no"}>
+            <code>{sourceLocation(family, s)}</code> {s.name}
+            {s.secret ? <span className="muted"> (secret)</span> : null}
+            {s.set ? <span className="pill">set by this profile</span> : null}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

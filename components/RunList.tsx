@@ -1,9 +1,14 @@
-/** Earlier and current runs; picking one shows its own frames. */
-import type { RunSummary } from "../lib/wire";
-import { runStateLabel } from "./StatusBar";
+/**
+ * Earlier and current runs; picking one shows its own frames. Each item names its agent, profile
+ * and outcome (the last answer that says whether the agent let the user in, and how the process
+ * ended), and the header says how much disk the kept runs' homes take.
+ */
+import { formatBytes, outcomeBadges } from "../lib/run-outcome";
+import type { RunsDisk, RunSummary } from "../lib/wire";
 
 export interface RunListProps {
   runs: RunSummary[];
+  runsDisk?: RunsDisk;
   currentRunId?: string;
   viewRunId?: string;
   onSelect: (runId: string) => void;
@@ -11,10 +16,23 @@ export interface RunListProps {
   onImport: (text: string, name: string) => void;
 }
 
-export function RunList({ runs, currentRunId, viewRunId, onSelect, onReplay, onImport }: RunListProps) {
+export function RunList({ runs, runsDisk, currentRunId, viewRunId, onSelect, onReplay, onImport }: RunListProps) {
   return (
     <section className="panel" data-testid="run-list">
-      <h3>Runs</h3>
+      <h3>
+        Runs{" "}
+        {runsDisk ? (
+          <span
+            className="muted run-disk"
+            data-testid="runs-disk"
+            data-bytes={runsDisk.bytes}
+            title={`Disk taken by the kept runs' homes (agents' caches included), measured ${new Date(runsDisk.at).toLocaleTimeString()}; pruned runs take theirs along.`}
+          >
+            · runs use {formatBytes(runsDisk.bytes)}
+            {runsDisk.truncated ? "+" : ""}
+          </span>
+        ) : null}
+      </h3>
       {viewRunId ? (
         <div className="run-actions">
           <a href={`/api/runs/${viewRunId}/trace.jsonl`} download data-testid="btn-export-trace">
@@ -54,12 +72,24 @@ export function RunList({ runs, currentRunId, viewRunId, onSelect, onReplay, onI
               onClick={() => onSelect(r.runId)}
             >
               <span>
-                {r.runId}
-                {r.runId === currentRunId ? " (current)" : ""}
-                {r.imported ? " (imported, read-only)" : ""}
+                <span data-testid="run-item-agent">{r.agentLabel || r.agentId}</span>
+                {r.agentInfo?.version ? <span className="muted"> v{r.agentInfo.version}</span> : null}
+                <span className="muted">
+                  {" "}
+                  · {r.runId}
+                  {r.runId === currentRunId ? " (current)" : ""}
+                  {r.imported ? " (imported, read-only)" : ""}
+                </span>
               </span>
-              <span className="muted">
-                {r.agentInfo?.version ? `v${r.agentInfo.version}` : r.agentId} · {r.profileName} · {runStateLabel(r)}
+              <span className="run-item-meta">
+                <span className="muted" data-testid="run-item-profile">
+                  {r.profileName || "no profile"}
+                </span>
+                {outcomeBadges(r).map((b) => (
+                  <span key={b.kind} className={`badge badge-${b.tone}`} data-testid={`run-item-${b.kind === "answer" ? "answer" : "outcome"}`}>
+                    {b.text}
+                  </span>
+                ))}
               </span>
             </button>
           </li>

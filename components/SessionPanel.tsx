@@ -1,6 +1,6 @@
 /**
  * Everything about sessions beyond the first prompt: pick a session, list / load / resume / close /
- * delete it, switch mode and config options (and Kimi's legacy model), the permission policy, the
+ * delete it, switch mode and config options (and the model, which many agents serve), the permission policy, the
  * requests still outstanding in each direction (with $/cancel_request), and what the relay served
  * for the agent: file writes as diffs and client terminals with their output. Props only.
  */
@@ -109,7 +109,7 @@ export function SessionPanel(p: SessionPanelProps) {
       ))}
       {p.facts.models ? (
         <label className="field">
-          <span>Model (Kimi's legacy session/set_model)</span>
+          <span title="session/set_model is not in the stable ACP v1 schema, but Kimi, Claude, Gemini and Qwen all serve it; the session's answer listed these models">Model (session/set_model — served by the agent, not in the stable schema)</span>
           <select data-testid="model-select" value={p.facts.models.currentModelId ?? ""} disabled={!p.running || !sid} onChange={(e) => sid && p.onRequest("session/set_model", { sessionId: sid, modelId: e.target.value })}>
             {p.facts.models.availableModels.map((m) => (
               <option key={m.modelId} value={m.modelId}>

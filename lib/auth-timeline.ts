@@ -5,8 +5,8 @@
  * same log always gives the same timeline. A step nobody reached is `pending`, or `skipped` when
  * a later step happened anyway or the flow no longer needs it. Isomorphic.
  */
-import { advertisedMethods, describeMethodClass, FrameIndex, initializeCaps, isClientRequest, type Outcome, SESSION_METHODS } from "./auth-frames";
-import { describeErrorCode } from "./error-codes";
+import { advertisedMethods, authExtensions, describeMethodClass, errorData, FrameIndex, initializeCaps, isClientRequest, type Outcome, PROMPT_METHODS, requestParams, SESSION_METHODS, STDOUT_PROMPT_NOTE, stdoutPrompts } from "./auth-frames";
+import { describeErrorCode, explainError } from "./error-codes";
 import type { AuthMethodView } from "./selectors";
 import type { Frame } from "./wire";
 
@@ -47,7 +47,19 @@ const SPAWN_EVENTS = new Set(["spawned", "spawn_error", "runtime_missing"]);
 
 function describeFailure(outcome: Extract<Outcome, { state: "failed" }>): string {
   if (outcome.code === undefined) return outcome.message;
-  return `${outcome.code} ${outcome.message || describeErrorCode(outcome.code).name}`;
+  const data = errorData(outcome.answer);
+  // error.data is part of the explanation (Codex: "CODEX_API_KEY is not set"; Qwen: its authMethods).
+  const shown = data === undefined ? "" : ` (error.data: ${clipText(JSON.stringify(data), 300)})`;
+  return `${outcome.code} ${outcome.message || describeErrorCode(outcome.code).name}${shown}`;
+}
+
+function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** Is this failure ACP's auth_required? Asked of lib/error-codes.ts, as every view does. */
+function isAuthRequired(outcome: Outcome, method: string | undefined): boolean {
+  return outcome.state === "failed" && outcome.code !== undefined && explainError({ code: outcome.code, message: outcome.message, data: errorData(outcome.answer), method }).authRequired;
 }
 
 function loginState(login: LoginAttempt): AuthStepState {
@@ -66,10 +78,16 @@ function actionState(action: Action): AuthStepState {
   return action.kind === "login" ? loginState(action.login) : action.outcome.state;
 }
 
-function describeAction(action: Action, terminalIds: ReadonlySet<string>): string {
+function describeAction(action: Action, terminalIds: ReadonlySet<string>, methods: readonly AuthMethodView[] = []): string {
   if (action.kind === "login") return describeLogin(action.login);
   const id = methodIdOf(action.request);
-  const what = action.kind === "authenticate" ? `authenticate("${id}")` : "logout";
+  const method = methods.find((m) => m.id === id);
+  const meta = action.kind === "authenticate" ? requestParams(action.request)?._meta : undefined;
+  const extras: string[] = [];
+  if (method?.class === "env_var") extras.push(`an env_var method: the agent reads ${(method.vars ?? []).map((v) => v.name).join(", ")} from its own environment`);
+  if (typeof meta === "object" && meta !== null && "api-key" in meta) extras.push('with _meta["api-key"], Gemini CLI\'s extension');
+  if (typeof meta === "object" && meta !== null && "gateway" in meta) extras.push("with _meta.gateway, Gemini CLI's extension");
+  const what = action.kind === "authenticate" ? `authenticate("${id}")${extras.length ? ` (${extras.join("; ")})` : ""}` : "logout";
   const o = action.outcome;
   const text = o.state === "ok" ? `${what} succeeded` : o.state === "pending" ? `${what} is waiting for an answer` : `${what} failed: ${describeFailure(o)}`;
   // Worth saying, because it is the mistake clients make with Kimi: its only method is a terminal one.
@@ -117,8 +135,10 @@ function sessionFacts(request: Frame, outcome: Outcome): Record<string, string> 
     if (sessionId) facts.sessionId = sessionId;
   } else if (outcome.state === "failed") {
     if (outcome.code !== undefined) {
+      const data = errorData(outcome.answer);
       facts.code = String(outcome.code);
-      facts.codeName = describeErrorCode(outcome.code).name;
+      facts.codeName = explainError({ code: outcome.code, message: outcome.message, data, method: request.method }).name;
+      if (data !== undefined) facts["error.data"] = clipText(JSON.stringify(data), 300);
     }
     if (outcome.message) facts.message = outcome.message;
   }
@@ -129,7 +149,7 @@ function describeSession(request: Frame, outcome: Outcome): string {
   const method = request.method ?? "session request";
   if (outcome.state === "ok") return `${method} created session ${sessionIdOf(outcome) ?? "(no sessionId in the answer)"}.`;
   if (outcome.state === "pending") return `${method} is waiting for an answer.`;
-  const gated = outcome.code === -32000 ? " The agent's auth gate refused it (ACP auth_required)." : "";
+  const gated = isAuthRequired(outcome, request.method) ? " The agent's auth gate refused it (ACP auth_required)." : "";
   return `${method} failed: ${describeFailure(outcome)}.${gated}`;
 }
 
@@ -137,7 +157,9 @@ function describeSession(request: Frame, outcome: Outcome): string {
 function nextRemediation(methods: AuthMethodView[], logoutAdvertised: boolean): string {
   const options: string[] = [];
   for (const m of methods) {
-    if (m.class === "agent") options.push(`authenticate("${m.id}")`);
+    if (m.class === "env_var") options.push(`set ${(m.vars ?? []).map((v) => v.name).join(" + ")}, restart, then authenticate("${m.id}")`);
+    else if (m.class === "agent" && m.meta?.type === "terminal") options.push(`the terminal login "${m.id}" (Qwen Code's _meta.type "terminal" extension) or authenticate("${m.id}")`);
+    else if (m.class === "agent") options.push(`authenticate("${m.id}")`);
     else if (m.class === "terminal" || m.class === "legacy-terminal") options.push(`the terminal login "${m.id}"`);
   }
   if (options.length === 0) return logoutAdvertised ? "The agent advertised no auth method; only logout is available." : "The agent advertised no auth method the playground can run.";
@@ -236,7 +258,10 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
       const agentCaps = result.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
       logoutAdvertised = agentCaps?.auth?.logout !== undefined && agentCaps.auth.logout !== null;
       facts["agentCapabilities.auth.logout"] = logoutAdvertised ? "advertised" : "absent";
-      for (const m of methods) facts[`authMethod ${m.id}`] = describeMethodClass(m);
+      for (const m of methods) {
+        const ext = authExtensions(m).map((e) => `${e.agent}'s extension: ${e.title}`);
+        facts[`authMethod ${m.id}`] = [describeMethodClass(m), ...ext].join("; ");
+      }
       detail =
         methods.length === 0
           ? "Answered; the agent advertised no auth methods."
@@ -257,10 +282,24 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
 
   // session
   let sessionState: AuthStepState;
+  // The first request that failed with -32000 but was sent *after* the session was created: Claude
+  // creates sessions logged out and gates session/prompt instead.
+  const promptGate = (() => {
+    const last = before[before.length - 1];
+    if (!last || index.outcome(last.f).state !== "ok") return undefined;
+    for (let i = last.pos + 1; i < Math.min(boundary, frames.length); i++) {
+      const f = frames[i];
+      if (f.runId !== last.f.runId || !isClientRequest(f, PROMPT_METHODS)) continue;
+      const o = index.outcome(f);
+      if (isAuthRequired(o, f.method)) return { request: f, outcome: o as Extract<Outcome, { state: "failed" }> };
+    }
+    return undefined;
+  })();
+  const prompted = before.length > 0 && frames.some((f, pos) => pos > before[before.length - 1].pos && isClientRequest(f, PROMPT_METHODS));
   if (before.length > 0) {
     const last = before[before.length - 1].f;
     const outcome = index.outcome(last);
-    sessionState = outcome.state;
+    sessionState = promptGate ? "failed" : outcome.state;
     const facts = sessionFacts(last, outcome);
     let detail = describeSession(last, outcome);
     if (before.length > 1) {
@@ -269,7 +308,15 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
       facts.first = first.state === "failed" ? describeFailure(first) : first.state;
       detail += ` (${before.length} attempts; showing the last.)`;
     }
-    steps.push(step("session", last.method ?? "session/new", outcome.state, detail, before.flatMap(({ f }) => exchange(index, f)), facts));
+    const gateFrames: Frame[] = [];
+    if (promptGate) {
+      detail += ` But ${promptGate.request.method} was then refused with ${describeFailure(promptGate.outcome)}: this agent checks auth at prompt time, so a created session was no proof of authentication.`;
+      facts.gate = `${promptGate.request.method} (prompt-time auth gate)`;
+      gateFrames.push(...exchange(index, promptGate.request));
+    } else if (outcome.state === "ok" && !prompted) {
+      detail += " A created session is not yet proof of authentication: some agents (Claude) check auth only at session/prompt.";
+    }
+    steps.push(step("session", last.method ?? "session/new", sessionState, detail, [...before.flatMap(({ f }) => exchange(index, f)), ...gateFrames], facts));
   } else {
     sessionState = reached.remediation || reached.retry ? "skipped" : "pending";
     steps.push(step("session", "session/new", sessionState, sessionState === "skipped" ? "No session was requested before the remediation." : "No session/new, session/load or session/resume sent yet."));
@@ -281,18 +328,25 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
     const last = actions[actions.length - 1];
     const facts: Record<string, string> = {};
     actions.forEach((a, i) => {
-      facts[`${i + 1}. ${a.kind === "login" ? `login ${a.login.method} (${a.login.convention})` : a.kind === "logout" ? "logout" : `authenticate ${methodIdOf(a.request)}`}`] = describeAction(a, terminalIds);
+      facts[`${i + 1}. ${a.kind === "login" ? `login ${a.login.method} (${a.login.convention})` : a.kind === "logout" ? "logout" : `authenticate ${methodIdOf(a.request)}`}`] = describeAction(a, terminalIds, methods);
     });
     const actionFrames = actions.flatMap((a) => (a.kind === "login" ? [] : exchange(index, a.request)));
-    const detail = actions.length === 1 ? `${capitalize(describeAction(last, terminalIds))}.` : `${actions.length} actions; the last: ${describeAction(last, terminalIds)}.`;
-    steps.push(step("remediation", "Remediation", actionState(last), detail, actionFrames, facts));
+    let detail = actions.length === 1 ? `${capitalize(describeAction(last, terminalIds, methods))}.` : `${actions.length} actions; the last: ${describeAction(last, terminalIds, methods)}.`;
+    // Gemini's oauth-personal: authenticate never answers because the agent prompts on stdout.
+    const prompts = stdoutPrompts(frames.slice(Math.ceil(last.pos)));
+    if (prompts.length > 0) {
+      detail += ` Protocol breach: ${STDOUT_PROMPT_NOTE} (frame${prompts.length === 1 ? "" : "s"} ${prompts.map((f) => `#${f.seq}`).join(", ")}).`;
+      facts["stdout prompt"] = prompts.map((f) => `#${f.seq}`).join(", ");
+    }
+    steps.push(step("remediation", "Remediation", actionState(last), detail, [...actionFrames, ...prompts], facts));
   } else if (sessionState === "ok") {
     steps.push(step("remediation", "Remediation", "skipped", "Not needed: the session was created without authenticating."));
   } else {
     let detail = "Nothing to remedy yet.";
     if (sessionState === "failed") {
-      const code = before.length > 0 ? index.outcome(before[before.length - 1].f) : undefined;
-      const notAuth = code?.state === "failed" && code.code !== -32000 ? ` The failure is not auth_required${code.code === undefined ? "" : ` (code ${code.code})`}, so authenticating may not help.` : "";
+      const lastSession = before.length > 0 ? before[before.length - 1].f : undefined;
+      const code = promptGate ? promptGate.outcome : lastSession ? index.outcome(lastSession) : undefined;
+      const notAuth = code?.state === "failed" && !isAuthRequired(code, promptGate ? promptGate.request.method : lastSession?.method) ? ` The failure is not auth_required${code.code === undefined ? "" : ` (code ${code.code})`}, so authenticating may not help.` : "";
       detail = `${nextRemediation(methods, logoutAdvertised)}${notAuth}`;
     }
     steps.push(step("remediation", "Remediation", "pending", detail));

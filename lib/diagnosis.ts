@@ -5,11 +5,12 @@
  * (names only), matching known issues, and contradictions in the agent's own answers. Known
  * issues are data (known-issues.json) so a new one is a JSON edit, not a code change. Isomorphic.
  */
-import { errorData, FrameIndex, initializeExchanges, isClientRequest, SESSION_METHODS } from "./auth-frames";
-import { describeErrorCode } from "./error-codes";
+import { errorData, FrameIndex, initializeExchanges, isClientRequest, PROMPT_METHODS, SESSION_METHODS, STDOUT_PROMPT_NOTE, stdoutPrompts } from "./auth-frames";
+import { explainError, explainErrorText } from "./error-codes";
 import knownIssuesFile from "./known-issues.json";
 import { describeRange, versionInRange, type VersionRange } from "./version";
-import type { ClientCaps, Frame, ProfileKind } from "./wire";
+import { type AgentFamily, type CredentialSource, sourcesFor } from "./credential-sources";
+import { type ClientCaps, type Frame, PROFILE_KINDS, type ProfileKind } from "./wire";
 
 // ─── Known-issue rules ─────────────────────────────────────────────────────────────────────────
 
@@ -84,7 +85,7 @@ function range(value: unknown, where: string): VersionRange {
   return out;
 }
 
-const KINDS: readonly ProfileKind[] = ["kimi-api-key", "kimi-oauth", "kimi-env", "logged-out", "existing-home", "generic"];
+const KINDS: readonly ProfileKind[] = PROFILE_KINDS;
 
 function kind(value: unknown, where: string): ProfileKind {
   if (typeof value !== "string" || !KINDS.includes(value as ProfileKind)) throw new KnownIssuesError(`${where} must be one of ${KINDS.join(", ")}.`);
@@ -155,16 +156,19 @@ export function knownIssues(): KnownIssueRule[] {
 const GATED_METHODS: readonly string[] = [...SESSION_METHODS, "authenticate"];
 
 /**
- * Error frames the panel explains: -32000 on a session request or on authenticate, and any error
- * answering authenticate (an unknown method id is -32602, a missing handler -32601).
+ * Error frames the panel explains: -32000 on any request (a session request, authenticate, or a
+ * prompt: Claude gates session/prompt, not session/new), and any error answering authenticate (an
+ * unknown method id is -32602, a missing handler -32601, Codex's unset variable -32603).
  */
 export function authFailures(frames: readonly Frame[]): Frame[] {
-  return frames.filter((f) => f.dir === "in" && f.kind === "error" && f.errorCode !== undefined && f.method !== undefined && GATED_METHODS.includes(f.method) && (f.errorCode === -32000 || f.method === "authenticate"));
+  return frames.filter(
+    (f) => f.dir === "in" && f.kind === "error" && f.errorCode !== undefined && f.method !== undefined && (f.errorCode === -32000 || (GATED_METHODS.includes(f.method) && f.method === "authenticate")),
+  );
 }
 
 // ─── Contradictions ────────────────────────────────────────────────────────────────────────────
 
-export type ContradictionId = "authenticated-but-gated" | "advertised-method-rejected" | "new-gated-resume-not" | "terminal-without-capability";
+export type ContradictionId = "authenticated-but-gated" | "advertised-method-rejected" | "new-gated-resume-not" | "terminal-without-capability" | "session-created-prompt-gated" | "stdout-prompt";
 
 export interface Contradiction {
   id: ContradictionId;
@@ -254,6 +258,36 @@ export function findContradictions(frames: readonly Frame[], clientCaps?: Client
     });
   }
 
+  // (e) a session was created, then the prompt in it was refused with auth_required.
+  for (const f of frames) {
+    if (!isClientRequest(f, PROMPT_METHODS)) continue;
+    const o = index.outcome(f);
+    if (o.state !== "failed" || o.code !== -32000) continue;
+    const pos = index.indexOf(f);
+    const created = frames.slice(0, pos).reverse().find((g) => g.runId === f.runId && isClientRequest(g, SESSION_METHODS) && index.outcome(g).state === "ok");
+    if (!created) continue;
+    out.push({
+      id: "session-created-prompt-gated",
+      title: `${created.method} succeeded, but ${f.method} was refused with -32000`,
+      detail: `The agent created a session without checking auth (the spec allows that: session/new "may" return auth_required) and refused ${f.method} instead. A created session is not proof of authentication; log in, then prompt again.`,
+      runId: f.runId,
+      frameSeqs: seqs(created, index.answerOf(created), f, o.answer),
+    });
+    break;
+  }
+
+  // (f) the agent prompts on stdout, where only JSON-RPC may go (Gemini's oauth-personal).
+  const prompts = stdoutPrompts(frames);
+  if (prompts.length > 0) {
+    out.push({
+      id: "stdout-prompt",
+      title: "Protocol breach: an interactive prompt on stdout",
+      detail: `${STDOUT_PROMPT_NOTE.charAt(0).toUpperCase()}${STDOUT_PROMPT_NOTE.slice(1)}. The request it answers stays pending until the agent is killed. Use a method the client can complete (an API key, an env_var method, a terminal login).`,
+      runId: prompts[0].runId,
+      frameSeqs: seqs(...prompts),
+    });
+  }
+
   // (d) a typed terminal method offered to a client that did not say it can run one.
   for (const e of exchanges) {
     if (!e.caps || e.caps.authTerminal || e.answer?.kind !== "response") continue;
@@ -286,10 +320,12 @@ export interface Diagnosis {
   message: string;
   codeMeaning: string;
   errorData?: unknown;
-  /** Stderr lines of the same run within ±5 frames or ±2 s of the failure, already redacted. */
+  /** Stderr lines of the same run within ±5 frames or ±2 s of the failure, and after it until the exit; already redacted. */
   stderrAround: { seq: number; text: string }[];
   /** Credential source names of the profile; never values. */
   sources: string[];
+  /** Every source the agent reads (by the profile kind's agent, else the agent's name), marked set or not. */
+  agentSources?: { family: AgentFamily; label: string; sources: CredentialSource[] };
   rules: MatchedRule[];
   contradictions: Contradiction[];
 }
@@ -309,15 +345,18 @@ export interface DiagnoseInput {
 
 const STDERR_FRAMES = 5;
 const STDERR_MS = 2000;
+/** At most this many stderr lines in a diagnosis (an agent can print a lot before it exits). */
+const STDERR_MAX_LINES = 200;
 
-function codeMeaning(code: number, message: string): string {
-  if (code === -32000) {
-    return /auth/i.test(message)
-      ? describeErrorCode(code).meaning
-      : `JSON-RPC generic server error range (-32000…-32099): the message "${message}" does not say authentication, so this is an implementation-defined server error, not necessarily ACP's auth_required.`;
-  }
-  const info = describeErrorCode(code);
-  return `${info.name}: ${info.meaning}`;
+/** The meaning, from the one function every view asks (lib/error-codes.ts). */
+function codeMeaning(failure: Frame): string {
+  const code = failure.errorCode ?? 0;
+  const text = explainErrorText({ code, message: failure.errorMessage, data: errorData(failure), method: failure.method });
+  return code === -32000 ? text : `${describeName(code)}: ${text}`;
+}
+
+function describeName(code: number): string {
+  return explainError({ code }).name;
 }
 
 interface RuleContext {
@@ -385,14 +424,25 @@ function matchRule(rule: KnownIssueRule, ctx: RuleContext): string[] | undefined
  */
 export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
   const failures = authFailures(input.frames);
-  const failure = input.failureSeq === undefined ? failures[failures.length - 1] : [...failures].reverse().find((f) => f.seq === input.failureSeq);
+  // "Why <code>?" on any error frame explains that frame, even one that is not an auth failure.
+  const failure =
+    input.failureSeq === undefined
+      ? failures[failures.length - 1]
+      : [...input.frames].reverse().find((f) => f.seq === input.failureSeq && f.dir === "in" && f.kind === "error" && f.errorCode !== undefined);
   if (!failure) return undefined;
   const index = new FrameIndex(input.frames);
   const pos = index.indexOf(failure);
 
+  // Stderr near the failure, and, once the process has exited, everything it wrote after the
+  // failure until the exit: Gemini flushes its stderr (with the failed request) only when it stops.
+  const exitPos = input.frames.findIndex((f, i) => i > pos && f.runId === failure.runId && f.kind === "lifecycle" && f.lifecycle?.event === "exited");
   const stderrAround = input.frames
     .map((f, i) => ({ f, i }))
-    .filter(({ f, i }) => f.kind === "stderr" && f.runId === failure.runId && (Math.abs(i - pos) <= STDERR_FRAMES || Math.abs(f.t - failure.t) <= STDERR_MS))
+    .filter(
+      ({ f, i }) =>
+        f.kind === "stderr" && f.runId === failure.runId && (Math.abs(i - pos) <= STDERR_FRAMES || Math.abs(f.t - failure.t) <= STDERR_MS || (exitPos > 0 && i > pos && i < exitPos)),
+    )
+    .slice(0, STDERR_MAX_LINES)
     .map(({ f }) => ({ seq: f.seq, text: f.raw }));
 
   // What the agent said about itself in the initialize this failure happened after.
@@ -429,7 +479,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
     method: failure.method ?? "?",
     code,
     message,
-    codeMeaning: codeMeaning(code, message),
+    codeMeaning: codeMeaning(failure),
     stderrAround,
     sources: [...input.profile.sources],
     rules,
@@ -437,5 +487,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
   };
   const data = errorData(failure);
   if (data !== undefined) diagnosis.errorData = data;
+  const known = sourcesFor(input.profile.kind, input.profile.sources, agentNames);
+  if (known) diagnosis.agentSources = known;
   return diagnosis;
 }

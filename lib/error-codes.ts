@@ -1,6 +1,9 @@
 /**
  * JSON-RPC and ACP error codes with a name and a one-line meaning, so an error row says what went
  * wrong instead of a bare number. -32000 is the one users meet first: ACP's `auth_required`.
+ * `explainError` is the one place that decides what one error *frame* means (code + message +
+ * data + method): the chip, the auth timeline, "Why -32000?" and the bug report all ask it, so
+ * they can never disagree about the same error.
  */
 export interface ErrorCodeInfo {
   code: number;
@@ -34,3 +37,79 @@ export function describeErrorCode(code: number): ErrorCodeInfo {
 }
 
 export const KNOWN_ERROR_CODES: readonly ErrorCodeInfo[] = KNOWN;
+
+/** What one error answer means, decided once for every view. */
+export interface ErrorExplanation extends ErrorCodeInfo {
+  /** -32000 read as ACP's auth_required (the agent wants a login before this operation). */
+  authRequired: boolean;
+  /** A second sentence the views add after the meaning (why this reading, where the gate sits). */
+  note?: string;
+}
+
+export interface ErrorFacts {
+  code: number;
+  message?: string;
+  data?: unknown;
+  /** The method of the request the error answers. */
+  method?: string;
+}
+
+/** Words with which agents say "log in first" (Gemini: "Gemini API key is missing or not configured."). */
+const AUTH_WORDS = /auth|log ?in|sign ?in|api[ _-]?key|credential|token|unauthori[sz]ed|not configured|subscription|account/i;
+
+function dataText(data: unknown): string {
+  if (data === undefined || data === null) return "";
+  if (typeof data === "string") return data;
+  try {
+    return JSON.stringify(data);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The meaning of one error. -32000 is ACP's auth_required unless its message and data speak of
+ * something else entirely (a bare or empty message still counts as auth_required: ACP reserves the
+ * code); then it is only JSON-RPC's generic server-error range and authenticating may not help.
+ */
+export function explainError(facts: ErrorFacts): ErrorExplanation {
+  const info = describeErrorCode(facts.code);
+  if (facts.code !== -32000) return { ...info, authRequired: false };
+  const message = facts.message ?? "";
+  const said = `${message} ${dataText(facts.data)}`;
+  const generic = message.trim() === "" || /^(internal|server) error$/i.test(message.trim());
+  if (!generic && !AUTH_WORDS.test(said)) {
+    return {
+      code: facts.code,
+      name: "Server error",
+      meaning: `JSON-RPC generic server error range (-32000…-32099): the message "${message}" does not say authentication, so this is an implementation-defined server error, not necessarily ACP's auth_required.`,
+      origin: "implementation",
+      authRequired: false,
+    };
+  }
+  const explanation: ErrorExplanation = { ...info, authRequired: true };
+  if (facts.method === "session/prompt") {
+    explanation.note = "Refused at prompt time: this agent creates sessions without checking auth (the spec allows it), so a created session was no proof of authentication.";
+  } else if (facts.method === "authenticate") {
+    explanation.note = "The authenticate call itself was refused: the method ran but found no usable credentials.";
+  }
+  return explanation;
+}
+
+/** The explanation as one line: meaning, then the note. */
+export function explainErrorText(facts: ErrorFacts): string {
+  const e = explainError(facts);
+  return e.note ? `${e.meaning} ${e.note}` : e.meaning;
+}
+
+/**
+ * What a created session proves, in the words the timeline, Guided and the matrix share: Claude
+ * creates sessions logged out and refuses session/prompt with -32000 (ACP lets session/new skip
+ * the check), so only an accepted prompt shows the profile passes the agent's auth gate.
+ */
+export const SESSION_NOT_PROOF = "A created session is not proof of authentication: some agents (Claude) create sessions logged out and refuse session/prompt with -32000. Only an answered prompt shows the profile passes the auth gate.";
+
+/** The matrix's footnote for a set of cell verdicts: undefined when no cell stopped at "session created". */
+export function sessionCreatedNote(verdicts: readonly string[]): string | undefined {
+  return verdicts.includes("session-created") ? `${SESSION_NOT_PROOF} Run the matrix with --prompt TEXT to add the prompt step.` : undefined;
+}

@@ -6,7 +6,8 @@
  */
 import { authTimeline, type LoginAttempt } from "./auth-timeline";
 import { diagnose } from "./diagnosis";
-import { describeErrorCode } from "./error-codes";
+import { errorData } from "./auth-frames";
+import { explainError } from "./error-codes";
 import { isErrorFrame } from "./filters";
 import { formatMarkdown, type ProbeCell } from "./matrix-report";
 import type { Frame, RunSummary } from "./wire";
@@ -88,9 +89,14 @@ export function buildReport(input: ReportInput): string {
   if (failing.length === 0) out.push("None.");
   for (const f of failing.slice(-20)) {
     const req = f.pairSeq !== undefined ? frames.find((x) => x.seq === f.pairSeq) : undefined;
-    const code = f.errorCode !== undefined ? ` — ${f.errorCode} ${describeErrorCode(f.errorCode).name}` : "";
+    // The same reading as the chip, the timeline and the diagnosis: one function decides.
+    const explained = f.errorCode !== undefined ? explainError({ code: f.errorCode, message: f.errorMessage, data: errorData(f), method: f.method }) : undefined;
+    const code = explained ? ` — ${explained.code} ${explained.name}` : "";
     out.push(`### #${f.seq} ${f.kind}${f.method ? ` ${f.method}` : ""}${code}${f.latencyMs !== undefined ? ` (${f.latencyMs} ms)` : ""}`);
     if (f.note) out.push(`> ${f.note}`);
+    if (explained) out.push(`> ${explained.meaning}${explained.note ? ` ${explained.note}` : ""}`);
+    const data = f.kind === "error" ? errorData(f) : undefined;
+    if (data !== undefined) out.push(`> error.data: \`${JSON.stringify(data)}\``);
     if (req && req.raw) {
       out.push("Request:");
       out.push(fence(clip(req.raw)));

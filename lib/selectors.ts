@@ -5,7 +5,16 @@
 import { parseMessage } from "./jsonrpc";
 import type { Frame } from "./wire";
 
-export type AuthMethodClass = "agent" | "terminal" | "legacy-terminal" | "unknown";
+export type AuthMethodClass = "agent" | "terminal" | "legacy-terminal" | "env_var" | "unknown";
+
+/** One variable of an `env_var` method (Codex): the agent reads it from its own environment. */
+export interface AuthEnvVar {
+  name: string;
+  label?: string;
+  optional?: boolean;
+  /** False only when the agent says the value is not secret; unknown counts as secret. */
+  secret: boolean;
+}
 
 export interface AuthMethodView {
   id: string;
@@ -16,7 +25,11 @@ export interface AuthMethodView {
   args?: string[];
   env?: Record<string, string>;
   /** For the legacy `_meta["terminal-auth"]` convention: the full command line. */
-  legacy?: { command: string; args: string[]; label?: string };
+  legacy?: { command: string; args: string[]; label?: string; env?: Record<string, string> };
+  /** For `type: "env_var"` methods (pre-2026-08 schema, still sent by Codex): the variables it reads. */
+  vars?: AuthEnvVar[];
+  /** The method's own `_meta`, for the agent-specific extensions lib/auth-frames.ts names. */
+  meta?: Record<string, unknown>;
 }
 
 
@@ -28,12 +41,25 @@ export function classifyAuthMethod(raw: unknown): AuthMethodView | undefined {
   const meta = (m._meta as Record<string, unknown> | undefined)?.["terminal-auth"] as Record<string, unknown> | undefined;
   const legacy =
     meta && typeof meta.command === "string"
-      ? { command: meta.command, args: Array.isArray(meta.args) ? meta.args.filter((a): a is string => typeof a === "string") : [], label: typeof meta.label === "string" ? meta.label : undefined }
+      ? {
+          command: meta.command,
+          args: Array.isArray(meta.args) ? meta.args.filter((a): a is string => typeof a === "string") : [],
+          label: typeof meta.label === "string" ? meta.label : undefined,
+          // Auggie's descriptor carries its own env; the key is left out when there is none.
+          ...(typeof meta.env === "object" && meta.env !== null && !Array.isArray(meta.env) ? { env: meta.env as Record<string, string> } : {}),
+        }
       : undefined;
   let cls: AuthMethodClass;
   if (m.type === "terminal") cls = "terminal";
   else if (m.type === undefined || m.type === "agent") cls = legacy ? "legacy-terminal" : "agent";
+  else if (m.type === "env_var") cls = "env_var";
   else cls = "unknown";
+  const vars = Array.isArray(m.vars)
+    ? m.vars
+        .filter((v): v is Record<string, unknown> => typeof v === "object" && v !== null && typeof (v as Record<string, unknown>).name === "string")
+        .map((v): AuthEnvVar => ({ name: v.name as string, label: typeof v.label === "string" ? v.label : undefined, optional: v.optional === true ? true : undefined, secret: v.secret !== false }))
+    : undefined;
+  const ownMeta = typeof m._meta === "object" && m._meta !== null && !Array.isArray(m._meta) ? (m._meta as Record<string, unknown>) : undefined;
   return {
     id: m.id,
     name: typeof m.name === "string" ? m.name : m.id,
@@ -42,6 +68,8 @@ export function classifyAuthMethod(raw: unknown): AuthMethodView | undefined {
     args: Array.isArray(m.args) ? m.args.filter((a): a is string => typeof a === "string") : undefined,
     env: typeof m.env === "object" && m.env !== null ? (m.env as Record<string, string>) : undefined,
     legacy,
+    vars,
+    meta: ownMeta,
   };
 }
 

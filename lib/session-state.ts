@@ -1,6 +1,6 @@
 /**
  * A run's session facts, folded from its frames: which sessions exist, the current one, its modes,
- * config options and (Kimi's legacy) models, the sessions a `session/list` returned, and which
+ * config options and models (session/set_model, served by many agents), the sessions a `session/list` returned, and which
  * requests are still outstanding in each direction. The session pickers are built from this, so
  * they always show what the agent last said, not what the UI assumed.
  */

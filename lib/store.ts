@@ -3,7 +3,8 @@
  * changes. The frame list is append-mostly and can hold 100,000 rows, so it is kept in a mutable
  * array and a version number tells React what changed instead of copying the array per batch.
  */
-import type { CatalogEntryView, FaultConfig, Frame, PermissionPolicy, ProfileView, RunSummary, ServerEvent, ServerInfo } from "./wire";
+import type { CatalogEntryView, FaultConfig, Frame, PermissionPolicy, ProfileView, RunSummary, RunsDisk, ServerEvent, ServerInfo } from "./wire";
+import { settleServedMethod } from "./schema-notes";
 
 export type ConnectionState = "connecting" | "open" | "closed";
 
@@ -50,6 +51,8 @@ export interface Snapshot {
   faults?: FaultConfig;
   loginCheck?: Extract<ServerEvent, { type: "login_check" }>;
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
+  /** How much disk the run homes take, from the relay. */
+  runsDisk?: RunsDisk;
 }
 
 export interface ClientTerminalView {
@@ -132,6 +135,7 @@ export class PlaygroundStore {
           validation: event.validation,
           faults: event.faults,
           matrix: event.matrix,
+          runsDisk: event.runsDisk,
           log: { runId: event.viewRunId, frames: this.frames, dropped: 0, version: this.snapshot.log.version + 1 },
         });
         return;
@@ -147,6 +151,9 @@ export class PlaygroundStore {
       }
       case "catalog":
         this.update({ catalog: event.catalog, catalogError: event.catalogError });
+        return;
+      case "runs_disk":
+        this.update({ runsDisk: event.disk });
         return;
       case "profiles":
         this.update({ profiles: event.profiles, activeProfileId: event.activeProfileId });
@@ -239,7 +246,10 @@ export class PlaygroundStore {
       // An answer names its request; mark the request so both rows link to each other.
       if (frame.pairSeq !== undefined && frame.kind !== "request") {
         const req = this.bySeq.get(frame.pairSeq);
-        if (req) req.pairSeq = frame.seq;
+        if (req) {
+          req.pairSeq = frame.seq;
+          settleServedMethod(req, frame);
+        }
       }
     }
     this.update({ log: { runId: event.runId, frames: this.frames, dropped, version: log.version + 1 } });

@@ -1,5 +1,5 @@
 /**
- * Builders for every client→agent message of ACP v1 (plus Kimi's legacy `session/set_model`), used
+ * Builders for every client→agent message of ACP v1 (plus `session/set_model`, which many agents serve), used
  * by the buttons and as composer templates. One place builds `initialize` from the capability
  * toggles, so what a button sends and what a template shows can never differ.
  */
@@ -58,7 +58,7 @@ export const TEMPLATES: readonly MessageTemplate[] = [
   { method: "session/prompt", kind: "request", status: "stable", description: "Send a user prompt; the answer streams as session/update.", params: (c) => ({ sessionId: sid(c), prompt: [{ type: "text", text: c.promptText ?? "Hello" }] }) },
   { method: "session/cancel", kind: "notification", status: "stable", description: "Cancel the running prompt turn; it ends with stopReason cancelled.", params: (c) => ({ sessionId: sid(c) }) },
   { method: "$/cancel_request", kind: "notification", status: "stable", description: "Ask the agent to cancel one outstanding request.", params: (c) => ({ requestId: c.requestId ?? 0 }) },
-  { method: "session/set_model", kind: "request", status: "legacy", description: "Kimi's legacy model switch (removed from ACP; Kimi still serves it).", params: (c) => ({ sessionId: sid(c), modelId: "<modelId>" }) },
+  { method: "session/set_model", kind: "request", status: "legacy", description: "The model switch agents serve outside the stable schema (Kimi, Claude, Gemini, Qwen): not in ACP v1, but answered when the session listed models.", params: (c) => ({ sessionId: sid(c), modelId: "<modelId>" }) },
 ];
 
 /** The full JSON-RPC text a template produces, pretty-printed for the composer. */

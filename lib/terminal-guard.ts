@@ -68,9 +68,12 @@ export function guardTerminalParser(parser: TerminalParserLike): Disposable {
 }
 
 /**
- * Should a tab forward this terminal input to the pty? Only the tab the user is typing in: the
- * document has focus and the focus is inside the terminal. Mouse reports and paste need focus too.
+ * Should a tab forward this terminal input to the pty? Only a visible tab whose focus is inside the
+ * terminal: keystrokes, paste and mouse reports all need that focus, and a tab in the background
+ * (another tab of the same run) stays silent. Visibility rather than `document.hasFocus()`, because
+ * a visible window that lost OS focus (a headless browser, a second monitor) still belongs to the
+ * person typing in it.
  */
-export function acceptTerminalInput(state: { documentFocused: boolean; focusInTerminal: boolean }): boolean {
-  return state.documentFocused && state.focusInTerminal;
+export function acceptTerminalInput(state: { documentVisible: boolean; focusInTerminal: boolean }): boolean {
+  return state.documentVisible && state.focusInTerminal;
 }

@@ -54,6 +54,11 @@ export function loginCommands(method: AuthMethodView, agentArgv: string[], redac
   if (method.class === "terminal" && agentArgv.length > 0) {
     // The spec: the same program and base launch configuration as the ACP connection, plus args.
     out.spec = clean({ argv: [...agentArgv, ...(method.args ?? [])], env: methodEnv });
+  } else if (method.class === "agent" && method.meta?.type === "terminal" && agentArgv.length > 0) {
+    // Qwen Code's extension: an untyped method whose own `_meta` says `type: "terminal"` with
+    // `args`. Read the way the spec reads a terminal method: the agent's own command plus args.
+    const args = Array.isArray(method.meta.args) ? method.meta.args.filter((a): a is string => typeof a === "string") : [];
+    out.spec = clean({ argv: [...agentArgv, ...args], env: stringMap(method.meta.env) ?? methodEnv });
   }
   if (method.legacy && (method.class === "terminal" || method.class === "legacy-terminal")) {
     const { command, args } = method.legacy;
@@ -65,8 +70,8 @@ export function loginCommands(method: AuthMethodView, agentArgv: string[], redac
     const runtime = agentArgv[0];
     const onAgentNode = runtime !== undefined && isNodeRuntime(runtime);
     const argv = onAgentNode && isScriptPath(command) ? [runtime, command, ...args] : onAgentNode && isNodeRuntime(command) ? [runtime, ...args] : [command, ...args];
-    // selectors.ts does not keep the legacy descriptor's own env; Kimi sends the same one in both.
-    const legacyEnv = stringMap((method.legacy as { env?: unknown }).env) ?? methodEnv;
+    // The descriptor's own env (Auggie sends one); Kimi sends the same one in both places.
+    const legacyEnv = stringMap(method.legacy.env) ?? methodEnv;
     out.legacy = clean({ argv, env: legacyEnv });
   }
   return out;

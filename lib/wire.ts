@@ -5,6 +5,7 @@
  */
 
 import type { LoginAttempt } from "./auth-timeline";
+import type { CredentialSource } from "./credential-sources";
 
 /** Which way a line crossed the agent's stdio; `sys` is the relay speaking (lifecycle, markers). */
 export type Direction = "out" | "in" | "sys";
@@ -69,6 +70,8 @@ export interface Frame {
   injected?: string;
   /** JSON Schema violations against the SDK's ACP schema, when validation is on. */
   violations?: { path: string; message: string }[];
+  /** Schema remarks that are not violations: a method no schema lists that the agent served (lib/schema-notes.ts). */
+  schemaNotes?: { path: string; message: string }[];
   /**
    * Set only on a tab's copy: `raw` is a prefix of this many characters' line, cut to the relay's
    * per-tab budget. The relay's ring (and every export) keeps the whole line.
@@ -115,6 +118,17 @@ export interface RunSummary {
   imported?: boolean;
   /** The agent plays back a recorded trace: no terminal, file or login is run for it. Set by the relay only. */
   replay?: boolean;
+  /** The last answer to session/new, session/prompt or authenticate (lib/run-outcome.ts), for the run list. */
+  lastAnswer?: { method: string; errorCode?: number };
+}
+
+/** How much disk `<data-dir>/runs` (every run's home) takes, measured by the relay in the background. */
+export interface RunsDisk {
+  bytes: number;
+  /** Files and directories counted; the walk stops at a bound and says so. */
+  entries: number;
+  truncated?: boolean;
+  at: number;
 }
 
 export type FlowMode = "probe" | "auto";
@@ -145,7 +159,14 @@ export interface MatrixCellView {
   detail?: string;
   agentVersion?: string | null;
   errorCode?: number;
+  /** The advertised auth methods with their types (agent / terminal / legacy / env_var / other). */
+  methods?: { id: string; type: string; vars?: string[] }[];
+  /** The env_var method the probe authenticated with (the profile supplied its variables). */
+  authenticated?: string;
 }
+
+/** The matrix's optional prompt step: at most this many characters of text. */
+export const MATRIX_MAX_PROMPT = 4000;
 
 /** A matrix is a bounded job: at most this many cells (agents × profiles, duplicates removed)… */
 export const MATRIX_MAX_CELLS = 64;
@@ -191,6 +212,14 @@ export type ProfileKind =
   | "kimi-api-key"
   | "kimi-oauth"
   | "kimi-env"
+  | "gemini-api-key"
+  | "gemini-oauth"
+  | "claude-api-key"
+  | "claude-credentials"
+  | "codex-api-key"
+  | "codex-auth-json"
+  | "qwen-openai"
+  | "copilot-token"
   | "logged-out"
   | "existing-home"
   | "generic";
@@ -205,6 +234,8 @@ export interface ProfileView {
   fields: Record<string, string | boolean | null>;
   /** Credential sources present, names only: `config.toml api_key`, `credentials/kimi-code.json`, `env KIMI_MODEL_API_KEY`. */
   sources: string[];
+  /** The agent this kind is for, and every source it reads, marked with whether this profile sets it (lib/credential-sources.ts). */
+  agentSources?: { label: string; sources: CredentialSource[] };
   /** For OAuth: the token's `expires_at` in epoch seconds. */
   expiresAt?: number;
   warning?: string;
@@ -258,6 +289,17 @@ export type ClientCommand =
   | { type: "login_input"; data: string }
   | { type: "login_resize"; cols: number; rows: number }
   | { type: "login_cancel" }
+  /**
+   * An `env_var` auth method (Codex): restart the agent with the method's variables set, then send
+   * authenticate. `values` are typed in the page; an omitted variable takes the profile's value.
+   * The values stay on the server: they go into the run's env and the redactor, never back out.
+   */
+  | { type: "auth_env_start"; methodId: string; values?: Record<string, string> }
+  /**
+   * Gemini CLI's extension: authenticate with `_meta["api-key"]` (typed, or from the profile's
+   * variable when omitted) and/or `_meta.gateway {baseUrl, headers}`. Same secrecy as auth_env_start.
+   */
+  | { type: "auth_key_start"; methodId: string; apiKey?: string; gateway?: { baseUrl: string; headers?: Record<string, string> } }
   | { type: "flow"; mode: FlowMode; agentId: string; cwd?: string; caps: ClientCaps }
   | { type: "adv_diff"; agentId: string; cwd?: string }
   | { type: "set_permission_policy"; policy: PermissionPolicy }
@@ -266,7 +308,7 @@ export type ClientCommand =
   /** Register a catalog entry that plays back the agent side of this run. */
   | { type: "replay_run"; runId: string }
   /** Agent and profile ids are deduplicated; cells and the per-cell timeout are capped (MATRIX_MAX_*). */
-  | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number }
+  | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number; prompt?: string }
   /** Stop the running matrix: its probes' agents are killed, queued cells end as cancelled. */
   | { type: "matrix_cancel" }
   /** Open one matrix cell's recorded frames as a read-only run. */
@@ -293,10 +335,12 @@ export type ServerEvent =
       validation: { enabled: boolean; unstable: boolean };
       faults: FaultConfig;
       matrix?: Extract<ServerEvent, { type: "matrix" }>;
+      runsDisk?: RunsDisk;
     }
   /** Frames of `runId` in seq order. `reset` means: forget what you had for this run first. */
   | { type: "frames"; runId: string; frames: Frame[]; reset?: boolean; dropped?: number }
   | { type: "run"; run: RunSummary; current: boolean }
+  | { type: "runs_disk"; disk: RunsDisk }
   | { type: "catalog"; catalog: CatalogEntryView[]; catalogError?: string }
   | { type: "profiles"; profiles: ProfileView[]; activeProfileId: string }
   | { type: "profile_preview"; files: { path: string; content: string; mode: string }[]; env: Record<string, string>; error?: string }
@@ -304,7 +348,7 @@ export type ServerEvent =
   | { type: "notice"; level: "info" | "warn" | "error"; message: string; hint?: string }
   | { type: "login"; state: "running" | "exited" | "failed"; runId?: string; convention?: "spec" | "legacy"; argv?: string[]; exitCode?: number | null; signal?: string | null; message?: string; hint?: string }
   | { type: "login_output"; data: string; reset?: boolean }
-  | { type: "flow"; mode: FlowMode; state: "running" | "done" | "failed"; message: string }
+  | { type: "flow"; mode: FlowMode | "env_var" | "api_key"; state: "running" | "done" | "failed"; message: string }
   | { type: "adv_diff"; agentId: string; variants: AdvertisementVariant[]; running?: boolean }
   | { type: "permission_policy"; policy: PermissionPolicy }
   /** The whole matrix: in `hello`, when a matrix starts and when it ends. */
@@ -320,6 +364,14 @@ export type ServerEvent =
   | { type: "client_terminal"; runId: string; terminalId: string; argv?: string[]; cwd?: string; data?: string; exited?: boolean; exitCode?: number | null; signal?: string | null }
 
 export const WS_PATH = "/ws";
+
+/** A JSON object whose values are all strings (at most 32 entries), or undefined. */
+function stringRecord(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length > 32 || !entries.every(([, v]) => typeof v === "string")) return undefined;
+  return Object.fromEntries(entries) as Record<string, string>;
+}
 
 /** Parse a ClientCommand without trusting its shape; returns an error message on failure. */
 export function parseClientCommand(text: string): { ok: true; command: ClientCommand } | { ok: false; error: string } {
@@ -381,6 +433,24 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       if (record.convention !== "spec" && record.convention !== "legacy") return { ok: false, error: 'login_start convention must be "spec" or "legacy"' };
       return { ok: true, command: { type, methodId: record.methodId as string, convention: record.convention, cols: num(record.cols), rows: num(record.rows) } };
     }
+    case "auth_env_start": {
+      if (!str("methodId")) return { ok: false, error: "auth_env_start needs methodId" };
+      const values = stringRecord(record.values);
+      if (record.values !== undefined && !values) return { ok: false, error: "auth_env_start values must map names to strings" };
+      return { ok: true, command: { type, methodId: record.methodId as string, values } };
+    }
+    case "auth_key_start": {
+      if (!str("methodId")) return { ok: false, error: "auth_key_start needs methodId" };
+      if (record.apiKey !== undefined && !str("apiKey")) return { ok: false, error: "auth_key_start apiKey must be a string" };
+      let gateway: { baseUrl: string; headers?: Record<string, string> } | undefined;
+      if (record.gateway !== undefined) {
+        const g = record.gateway as Record<string, unknown> | null;
+        const headers = g && g.headers !== undefined ? stringRecord(g.headers) : undefined;
+        if (!g || typeof g !== "object" || typeof g.baseUrl !== "string" || (g.headers !== undefined && !headers)) return { ok: false, error: "auth_key_start gateway needs baseUrl and string headers" };
+        gateway = { baseUrl: g.baseUrl, headers };
+      }
+      return { ok: true, command: { type, methodId: record.methodId as string, apiKey: record.apiKey as string | undefined, gateway } };
+    }
     case "login_input":
       return str("data") ? { ok: true, command: { type, data: record.data as string } } : { ok: false, error: "login_input needs data" };
     case "login_resize": {
@@ -417,7 +487,12 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       const timeoutMs = record.timeoutMs as number | undefined;
       const problem = matrixProblem(agentIds, profileIds, timeoutMs);
       if (problem) return { ok: false, error: problem };
-      return { ok: true, command: { type, agentIds: [...new Set(agentIds)], profileIds: [...new Set(profileIds)], timeoutMs } };
+      // The prompt is text sent to the agent, like any prompt typed in the composer; bounded, never a command.
+      if (record.prompt !== undefined && (typeof record.prompt !== "string" || record.prompt.length > MATRIX_MAX_PROMPT)) {
+        return { ok: false, error: `matrix prompt must be a string of at most ${MATRIX_MAX_PROMPT} characters` };
+      }
+      const prompt = typeof record.prompt === "string" && record.prompt.trim() !== "" ? record.prompt : undefined;
+      return { ok: true, command: { type, agentIds: [...new Set(agentIds)], profileIds: [...new Set(profileIds)], timeoutMs, prompt } };
     }
     case "matrix_cancel":
       return { ok: true, command: { type } };
@@ -481,7 +556,22 @@ function parseCaps(value: unknown): ClientCaps | undefined {
   return { fsRead: c.fsRead as boolean, fsWrite: c.fsWrite as boolean, terminal: c.terminal as boolean, authTerminal: c.authTerminal as boolean, legacyTerminalAuth: c.legacyTerminalAuth as boolean };
 }
 
-const PROFILE_KINDS: readonly ProfileKind[] = ["kimi-api-key", "kimi-oauth", "kimi-env", "logged-out", "existing-home", "generic"];
+export const PROFILE_KINDS: readonly ProfileKind[] = [
+  "kimi-api-key",
+  "kimi-oauth",
+  "kimi-env",
+  "gemini-api-key",
+  "gemini-oauth",
+  "claude-api-key",
+  "claude-credentials",
+  "codex-api-key",
+  "codex-auth-json",
+  "qwen-openai",
+  "copilot-token",
+  "logged-out",
+  "existing-home",
+  "generic",
+];
 
 function parseDraft(value: unknown): ProfileDraft | string {
   if (typeof value !== "object" || value === null) return "profile draft must be an object";

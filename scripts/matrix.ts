@@ -3,19 +3,38 @@
  * probed (spawn, initialize, session/new, kill) in a fresh temporary home, and the verdicts are
  * printed as a table, JSON, Markdown or JUnit. With --expect the exit status says whether any
  * verdict changed, so a pipeline fails when an agent build regresses on a credential setup.
+ * `--prompt TEXT` adds a session/prompt step (gates enforced only at prompt time then show);
+ * `--shard K/N` runs one deterministic slice so CI can fan a big matrix out over many jobs, and
+ * `merge a.json b.json …` joins the shards' JSON reports back into one matrix.
  * Exit status: 0 done, 1 a verdict differs from --expect, 2 the invocation cannot run, 130 Ctrl-C.
  */
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cellKey, type Comparison, compareCells, type Expectations, formatJson, formatJunit, formatMarkdown, formatTable, type ProbeCell, verdictText } from "../lib/matrix-report";
+import {
+  cellKey,
+  type Comparison,
+  compareCells,
+  type Expectations,
+  formatJson,
+  formatJunit,
+  formatMarkdown,
+  formatShardJson,
+  formatTable,
+  mergeShards,
+  parseShard,
+  type ProbeCell,
+  type ShardSpec,
+  shardSlice,
+  verdictText,
+} from "../lib/matrix-report";
 import { Redactor } from "../lib/redact";
-import { CommandLineError, splitCommandLine } from "../lib/split-command";
+import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
 import { childEnv } from "../server/child-env";
-import { AgentBinaryError, PlaygroundError, UsageError } from "../server/errors";
+import { AgentBinaryError, CatalogError, PlaygroundError, UsageError } from "../server/errors";
 import { EXPECTATIONS_EXAMPLE, type MatrixCell, readExpectations, runMatrix } from "../server/matrix";
 import { type ModelServer, startModelServer } from "../server/model-server";
 import type { ExistingHomeProfile } from "../server/probe";
@@ -28,6 +47,7 @@ type Format = (typeof FORMATS)[number];
 const MAX_CONCURRENCY = 16;
 
 const USAGE = `Usage: npm run matrix -- [options]
+       npm run matrix -- merge SHARD.json… [--format F] [--out FILE] [--expect FILE]
   --agent ID              a catalog agent (repeatable; default: every catalog agent)
   --agent-cmd "CMD ARGS"  any ACP agent command line, split without a shell (repeatable);
                           its id in outputs and expectations is the command line as written
@@ -40,7 +60,11 @@ const USAGE = `Usage: npm run matrix -- [options]
   --data-dir DIR          profiles and agents.json (default ACP_PLAYGROUND_HOME or ~/.acp-playground)
   --concurrency N         probes at once, at most ${MAX_CONCURRENCY} (default: CPU count, at most ${MAX_CONCURRENCY})
   --timeout MS            per cell (default 30000)
-Verdicts: session-created, auth-required, error, initialize-failed, crashed, timed-out.
+  --prompt TEXT           after session/new, send session/prompt with TEXT (shows prompt-time gates)
+  --shard K/N             run slice K of N (cells ranked by agent id, then profile id; rank i goes
+                          to shard i mod N + 1); with --format json it writes a shard report for merge
+Verdicts: session-created, prompt-answered, prompt-refused (session created, prompt refused with
+-32000), prompt-error, auth-required, error, initialize-failed, crashed, timed-out.
 CI: npm run matrix -- --agent kimi-2.1.0 --profile "Logged out" --format junit --out matrix.xml --expect expect.json`;
 
 interface Args {
@@ -54,12 +78,14 @@ interface Args {
   dataDir: string;
   concurrency: number;
   timeoutMs: number;
+  prompt?: string;
+  shard?: ShardSpec;
   help: boolean;
 }
 
 const SEE_HELP = "Run `npm run matrix -- --help` for the options.";
 
-const VALUE_FLAGS = new Set(["agent", "agent-cmd", "profile", "profile-dir", "format", "out", "expect", "data-dir", "concurrency", "timeout"]);
+const VALUE_FLAGS = new Set(["agent", "agent-cmd", "profile", "profile-dir", "format", "out", "expect", "data-dir", "concurrency", "timeout", "prompt", "shard"]);
 
 function positiveInt(raw: string, flag: string): number {
   const n = Number(raw);
@@ -135,29 +161,28 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
       case "timeout":
         args.timeoutMs = positiveInt(value, name);
         break;
+      case "prompt":
+        if (value.trim() === "") throw new UsageError("--prompt needs some text to send.", 'e.g. --prompt "Say hello"');
+        args.prompt = value;
+        break;
+      case "shard": {
+        const shard = parseShard(value);
+        if (typeof shard === "string") throw new UsageError(`${shard}.`, "e.g. --shard 1/4 in the first of four CI jobs.");
+        args.shard = shard;
+        break;
+      }
     }
   }
   return args;
 }
 
-/** Shell syntax means the user expected a shell; without one it would become literal arguments. */
-const SHELL_OPERATORS = new Set(["|", "||", "&&", "&", ";", ">", ">>", "<", "2>", "2>&1"]);
-
 function commandEntry(line: string): CatalogEntry {
-  let argv: string[];
   try {
-    argv = splitCommandLine(line);
+    return agentCommandEntry(line, line.trim());
   } catch (error) {
-    if (error instanceof CommandLineError) throw new UsageError(`--agent-cmd "${line}": ${error.message}`, "Close the quote, or escape the character with a backslash.");
+    if (error instanceof CatalogError) throw new UsageError(error.message, error.hint);
     throw error;
   }
-  if (argv.length === 0) throw new UsageError("--agent-cmd got an empty command line.", 'e.g. --agent-cmd "npx @zed-industries/claude-code-acp"');
-  const operator = argv.find((a) => SHELL_OPERATORS.has(a));
-  if (operator) {
-    throw new UsageError(`--agent-cmd "${line}" contains "${operator}", but agents run without a shell.`, "Put the pipeline or redirection in a script and give the script as the command.");
-  }
-  const id = line.trim();
-  return { id, label: id, command: argv[0], args: argv.slice(1), env: {}, builtin: false };
 }
 
 function pickAgents(args: Args, catalog: Catalog): CatalogEntry[] {
@@ -181,7 +206,8 @@ function pickAgents(args: Args, catalog: Catalog): CatalogEntry[] {
   return agents;
 }
 
-type Picked = { name: string; profile: StoredProfile | ExistingHomeProfile; secrets: string[] };
+/** `id` ranks the cell for --shard: a stored profile's id, or `dir:NAME` for --profile-dir. */
+type Picked = { name: string; id: string; profile: StoredProfile | ExistingHomeProfile; secrets: string[] };
 
 function pickProfiles(args: Args, store: ProfileStore): Picked[] {
   const all = store.list();
@@ -191,7 +217,7 @@ function pickProfiles(args: Args, store: ProfileStore): Picked[] {
     if (!profile) {
       throw new UsageError(`No profile named "${wanted}" in ${store.dir}.`, `Known profiles: ${all.map((p) => `"${p.name}"`).join(", ")}. Create it in the playground UI, or use --profile-dir NAME=DIR for an existing home.`);
     }
-    return { name: profile.name, profile, secrets: [] };
+    return { name: profile.name, id: profile.id, profile, secrets: [] };
   });
   for (const { name, dir } of args.profileDirs) {
     // Validates now (exists, readable) so a typo is a usage error, not a crashed cell.
@@ -202,12 +228,12 @@ function pickProfiles(args: Args, store: ProfileStore): Picked[] {
       if (error instanceof PlaygroundError) throw new UsageError(`--profile-dir ${name}=${dir}: ${error.message}`, "Give the absolute path (or ~/…) of an agent home directory this user can read, e.g. ~/.kimi-code.");
       throw error;
     }
-    picked.push({ name, profile: { existingHome: String(fields.path), name }, secrets: homeSecrets(String(fields.path)) });
+    picked.push({ name, id: `dir:${name}`, profile: { existingHome: String(fields.path), name }, secrets: homeSecrets(String(fields.path)) });
   }
   if (args.profiles.length === 0 && args.profileDirs.length === 0) {
     for (const view of all) {
       const profile = store.get(view.id);
-      if (profile) picked.push({ name: profile.name, profile, secrets: [] });
+      if (profile) picked.push({ name: profile.name, id: profile.id, profile, secrets: [] });
     }
   }
   if (picked.length === 0) throw new UsageError(`There are no profiles in ${store.dir}.`, "Start the playground once, or use --profile-dir NAME=DIR.");
@@ -265,12 +291,12 @@ function playgroundVersion(): string {
   }
 }
 
-function render(format: Format, cells: ProbeCell[], comparison: Comparison | undefined): string {
+function render(format: Format, cells: ProbeCell[], comparison: Comparison | undefined, shard?: { spec: ShardSpec; plan: string[] }): string {
   switch (format) {
     case "table":
       return formatTable(cells, comparison);
     case "json":
-      return formatJson(cells);
+      return shard ? formatShardJson(shard.spec, shard.plan, cells) : formatJson(cells);
     case "markdown":
       return formatMarkdown(cells, { comparison, note: `ACP Playground ${playgroundVersion()} · ${os.platform()} ${os.arch()} · ${new Date().toISOString()}` });
     case "junit":
@@ -279,6 +305,7 @@ function render(format: Format, cells: ProbeCell[], comparison: Comparison | und
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "merge") return merge(argv.slice(1));
   const args = parseArgs(argv, process.env);
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -309,18 +336,22 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", onSigint);
   try {
     if (needsModelServer(profiles)) modelServer = await startModelServer();
-    const cells: MatrixCell[] = agents.flatMap((agent) =>
-      profiles.map((p) => ({
-        agent,
-        profile: p.profile,
-        dataDir: args.dataDir,
-        runsDir,
-        modelServerUrl: modelServer?.url,
-        redact,
-        // A command line typed by the user names files relative to where they typed it.
-        spawnCwd: args.agentCmds.includes(agent.id) ? process.cwd() : undefined,
-      })),
-    );
+    const all = agents.flatMap((agent) => profiles.map((p) => ({ agent, picked: p })));
+    // The plan is the whole matrix in the unsharded order; a merge checks it has every cell of it.
+    const plan = all.map((c) => cellKey({ agent: c.agent, profile: c.picked }));
+    const mine = args.shard ? shardSlice(all, (c) => [c.agent.id, c.picked.id], args.shard) : all;
+    if (args.shard && process.stderr.isTTY) process.stderr.write(`matrix: shard ${args.shard.index}/${args.shard.count}: ${mine.length} of ${all.length} cells\n`);
+    const cells: MatrixCell[] = mine.map(({ agent, picked }) => ({
+      agent,
+      profile: picked.profile,
+      dataDir: args.dataDir,
+      runsDir,
+      modelServerUrl: modelServer?.url,
+      redact,
+      // A command line typed by the user names files relative to where they typed it.
+      spawnCwd: args.agentCmds.includes(agent.id) ? process.cwd() : undefined,
+      prompt: args.prompt,
+    }));
     const progress = new Progress(cells.length, process.stderr.isTTY === true);
     const nameOf = (cell: MatrixCell): string => `${cell.agent.id} × ${profiles.find((p) => p.profile === cell.profile)?.name ?? "?"}`;
     const results = await runMatrix(cells, {
@@ -334,29 +365,78 @@ async function main(argv: string[]): Promise<number> {
     if (interrupted) return 130;
 
     const comparison = expectations ? compareCells(results, expectations) : undefined;
-    const text = render(args.format, results, comparison);
-    if (args.out) {
-      await writeFile(args.out, text);
-      if (process.stderr.isTTY) process.stderr.write(`matrix: wrote ${results.length} cells to ${args.out}\n`);
-    } else process.stdout.write(text);
-
-    if (comparison) {
-      if (comparison.unused.length > 0) process.stderr.write(`matrix: note: ${args.expect} names cells that did not run: ${comparison.unused.join("; ")}\n`);
-      if (comparison.mismatches.length > 0) {
-        process.stderr.write(`matrix: ${comparison.mismatches.length} cell(s) differ from ${args.expect}:\n`);
-        for (const m of comparison.mismatches) {
-          const detail = results.find((r) => cellKey(r) === m.key)?.detail;
-          process.stderr.write(`  ✗ ${m.key}: expected ${m.expected}, got ${m.actual}${detail ? ` (${detail})` : ""}\n`);
-        }
-        return 1;
-      }
-    }
-    return 0;
+    const text = render(args.format, results, comparison, args.shard ? { spec: args.shard, plan } : undefined);
+    return await emit(text, results, comparison, args);
   } finally {
     process.off("SIGINT", onSigint);
     await modelServer?.close();
     await rm(runsDir, { recursive: true, force: true });
   }
+}
+
+/** Write the rendering, then turn the comparison into the exit status (shared by runs and merges). */
+async function emit(text: string, results: ProbeCell[], comparison: Comparison | undefined, args: Pick<Args, "out" | "expect">): Promise<number> {
+  if (args.out) {
+    await writeFile(args.out, text);
+    if (process.stderr.isTTY) process.stderr.write(`matrix: wrote ${results.length} cells to ${args.out}\n`);
+  } else process.stdout.write(text);
+
+  if (comparison) {
+    if (comparison.unused.length > 0) process.stderr.write(`matrix: note: ${args.expect} names cells that did not run: ${comparison.unused.join("; ")}\n`);
+    if (comparison.mismatches.length > 0) {
+      process.stderr.write(`matrix: ${comparison.mismatches.length} cell(s) differ from ${args.expect}:\n`);
+      for (const m of comparison.mismatches) {
+        const detail = results.find((r) => cellKey(r) === m.key)?.detail;
+        process.stderr.write(`  ✗ ${m.key}: expected ${m.expected}, got ${m.actual}${detail ? ` (${detail})` : ""}\n`);
+      }
+      return 1;
+    }
+  }
+  return 0;
+}
+
+const MERGE_FLAGS = new Set(["format", "out", "expect"]);
+
+/** `merge a.json b.json …`: the shards' JSON reports joined into the one matrix they split. */
+async function merge(argv: string[]): Promise<number> {
+  const files: string[] = [];
+  const opts: { format: Format; out?: string; expect?: string } = { format: "table" };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (!arg.startsWith("--")) {
+      files.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (!MERGE_FLAGS.has(name)) throw new UsageError(`merge does not take --${name}.`, "merge takes shard report files and --format, --out, --expect.");
+    const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value.startsWith("--")) throw new UsageError(`--${name} needs a value.`, SEE_HELP);
+    if (name === "format") {
+      if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
+      opts.format = value as Format;
+    } else if (name === "out") opts.out = path.resolve(value);
+    else opts.expect = path.resolve(value);
+  }
+  if (files.length === 0) throw new UsageError("merge needs the shard reports to join.", "e.g. npm run matrix -- merge shard-1.json shard-2.json --format junit --out matrix.xml");
+  const texts = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return { name: file, text: await readFile(file, "utf8") };
+      } catch (error) {
+        throw new UsageError(`Cannot read the shard report ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, "Give the files each shard job wrote with --out.");
+      }
+    }),
+  );
+  const merged = mergeShards(texts);
+  if (!merged.ok) throw new UsageError(`merge refused: ${merged.problem}`, merged.hint);
+  const expectations: Expectations | undefined = opts.expect ? await readExpectations(opts.expect) : undefined;
+  const comparison = expectations ? compareCells(merged.cells, expectations) : undefined;
+  return emit(render(opts.format, merged.cells, comparison), merged.cells, comparison, opts);
 }
 
 main(process.argv.slice(2)).then(

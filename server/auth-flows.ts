@@ -5,17 +5,19 @@
  */
 import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import { apiKeyVarFor } from "../lib/auth-frames";
 import type { LoginAttempt } from "../lib/auth-timeline";
+import { rankAuthMethods } from "../lib/guided";
 import { parseMessage } from "../lib/jsonrpc";
 import type { Redactor } from "../lib/redact";
-import { authMethods } from "../lib/selectors";
+import { type AuthMethodView, authMethods } from "../lib/selectors";
 import { clientCapabilities, initializeParams } from "../lib/templates";
 import { isNodeRuntime, isScriptPath, type LoginCommand, loginCommands } from "../lib/terminal-login";
 import type { AdvertisementVariant, ClientCaps, FlowMode, Frame, ServerEvent } from "../lib/wire";
 import type { SpawnSpec } from "./agent-process";
 import { whichSync } from "./catalog";
-import { loginEnvProblem } from "./env-policy";
-import { LoginCommandError, PlaygroundError } from "./errors";
+import { envNameProblem, loginEnvProblem } from "./env-policy";
+import { EnvPolicyError, LoginCommandError, PlaygroundError } from "./errors";
 import type { Logger } from "./logger";
 import { LoginTerminal, resolveLoginCommand } from "./login-terminal";
 import { userDirectory } from "./paths";
@@ -23,7 +25,10 @@ import type { Run } from "./run";
 
 export interface AuthHost {
   current(): Run | undefined;
-  startRun(agentId: string, cwd: string | undefined, reuseHomeOf?: string): Promise<Run>;
+  /** `extraEnv` is set on top of the profile's env for this run only (an env_var method's values). */
+  startRun(agentId: string, cwd: string | undefined, reuseHomeOf?: string, extraEnv?: Record<string, string>): Promise<Run>;
+  /** Values typed in the page become secrets: redacted in every frame, log and export from now on. */
+  addSecrets(values: readonly string[]): void;
   emit(event: ServerEvent): void;
   markDirty(run: Run): void;
   redactor(): Redactor;
@@ -32,6 +37,9 @@ export interface AuthHost {
 }
 
 type LoginEvent = Extract<ServerEvent, { type: "login" }>;
+type FlowEmit = (state: "running" | "done" | "failed", message: string) => void;
+
+const ENV_VAR_HINT = "An env_var method's variables come from the agent's advertisement: they must be data (an API key), never a variable a program reads as code or as a path.";
 
 const ADVERTISEMENT_VARIANTS: { name: AdvertisementVariant["name"]; authTerminal: boolean; legacy: boolean }[] = [
   { name: "none", authTerminal: false, legacy: false },
@@ -45,6 +53,8 @@ const LOGIN_SCROLLBACK = 64 * 1024;
 
 export class AuthFlows {
   private terminal?: LoginTerminal;
+  /** The run whose agent advertised the running login: the login lives and dies with it. */
+  private loginRunId?: string;
   private last?: LoginEvent;
   private scrollback = "";
   private flowRunning = false;
@@ -129,6 +139,7 @@ export class AuthFlows {
         return;
       }
       this.terminal = terminal;
+      this.loginRunId = run.id;
       run.summary.loginAttempts.push(attempt);
       this.host.markDirty(run);
       this.host.emit({ type: "login_output", data: "", reset: true });
@@ -171,6 +182,24 @@ export class AuthFlows {
 
   cancel(): void {
     this.terminal?.cancel();
+  }
+
+  /**
+   * A login ends with its run (issue 12 §4): when that run ends, or another run becomes current
+   * (unless it is the reconnect of that very login, which reuses its home), the pty is killed and
+   * the login's state is no longer offered to tabs as if it belonged to the new run.
+   */
+  runEnded(runId: string): void {
+    if (this.terminal?.running && this.loginRunId === runId) this.terminal.cancel();
+  }
+
+  runBecameCurrent(runId: string, homeFrom: string | undefined): void {
+    const loginRun = this.loginRunId ?? this.last?.runId;
+    if (loginRun === undefined || loginRun === runId || homeFrom === loginRun) return;
+    if (this.terminal?.running) this.terminal.cancel();
+    this.last = undefined;
+    this.loginRunId = undefined;
+    this.scrollback = "";
   }
 
   get loginScrollback(): string {
@@ -228,9 +257,25 @@ export class AuthFlows {
     }
   }
 
-  private async remediate(run: Run, emit: (state: "running" | "done" | "failed", message: string) => void): Promise<void> {
+  private async remediate(run: Run, emit: FlowEmit): Promise<void> {
     const methods = authMethods(run.ring.all());
-    const agentMethod = methods.find((m) => m.class === "agent");
+    // Offline first: a variable or key the profile already has beats a browser login that never answers here.
+    const ranked = rankAuthMethods(methods, profileEnvOf(run));
+    const best = ranked[0];
+    if (best?.how === "env_var") {
+      await this.envVarFlow(run, best.method, {}, emit);
+      return;
+    }
+    if (best?.how === "api_key") {
+      await this.keyFlow(run, best.method, undefined, undefined, emit);
+      return;
+    }
+    if (best?.how === "env_var-typed") {
+      const typed = best;
+      emit("failed", `auth required; the only offline method is the env_var method "${typed?.method.id}", which needs ${typed?.vars.join(", ")}: type ${typed?.vars.length === 1 ? "it" : "them"} in the env_var form (Auto does not start a browser login that never answers here)`);
+      return;
+    }
+    const agentMethod = best && (best.how === "authenticate" || best.how === "authenticate-key") ? best.method : undefined;
     if (agentMethod) {
       emit("running", `authenticate with "${agentMethod.id}"`);
       const auth = await run.requestAwait("authenticate", { methodId: agentMethod.id });
@@ -242,12 +287,13 @@ export class AuthFlows {
       emit(retry.kind === "response" ? "done" : "failed", `retry session/new: ${describeAnswer(retry)}`);
       return;
     }
-    const terminal = methods.find((m) => m.class === "terminal" || m.class === "legacy-terminal");
+    const terminalRank = ranked.find((r) => r.how === "terminal");
+    const terminal = terminalRank?.method;
     if (!terminal) {
       emit("failed", "auth required, but the agent advertised no method the playground can run");
       return;
     }
-    const convention = terminal.class === "terminal" ? "spec" : "legacy";
+    const convention = terminalRank.convention ?? "spec";
     emit("running", `terminal login "${terminal.id}" (${convention} convention); answer it in the terminal below`);
     const code = await this.startLogin(terminal.id, convention);
     if (code !== 0) {
@@ -257,6 +303,105 @@ export class AuthFlows {
     const retried = this.host.current();
     const answer = retried ? lastAnswer(retried, "session/new") : undefined;
     emit(answer?.kind === "response" ? "done" : "failed", `after login, reconnect and retry session/new: ${answer ? describeAnswer(answer) : "no answer"}`);
+  }
+
+  /**
+   * An `env_var` method (Codex): restart the agent in the same home with the method's variables
+   * set — typed values, else the profile's — then initialize, authenticate and session/new. The
+   * names come from the agent's advertisement, so each must pass the env policy (an agent that
+   * advertises NODE_OPTIONS is refused); the values become secrets before anything is sent.
+   */
+  async envVarAuthenticate(methodId: string, typed: Readonly<Record<string, string>> = {}): Promise<void> {
+    const run = this.authRun();
+    const method = authMethods(run.ring.all()).find((m) => m.id === methodId && m.class === "env_var");
+    if (!method) throw new PlaygroundError(`The agent did not advertise an env_var method "${methodId}".`, "Send initialize and pick an env_var method from its authMethods.");
+    await this.exclusive("env_var", (emit) => this.envVarFlow(run, method, typed, emit));
+  }
+
+  /**
+   * Gemini CLI's extension: authenticate with `_meta["api-key"]` (typed, else the profile's
+   * variable for the provider it names) and/or `_meta.gateway {baseUrl, headers}`.
+   */
+  async keyAuthenticate(methodId: string, apiKey?: string, gateway?: { baseUrl: string; headers?: Record<string, string> }): Promise<void> {
+    const run = this.authRun();
+    const method = authMethods(run.ring.all()).find((m) => m.id === methodId);
+    if (!method || (method.meta?.["api-key"] === undefined && method.meta?.gateway === undefined)) {
+      throw new PlaygroundError(`The agent did not advertise "${methodId}" with _meta["api-key"] or _meta.gateway.`, "Those are Gemini CLI's extensions; other methods run through authenticate or a terminal login.");
+    }
+    await this.exclusive("api_key", (emit) => this.keyFlow(run, method, apiKey, gateway, emit));
+  }
+
+  private authRun(): Run {
+    const run = this.host.current();
+    if (!run) throw new PlaygroundError("Start the agent and send initialize first.", "The auth methods come from the agent's initialize answer.");
+    if (run.summary.replay) throw new PlaygroundError("replayed trace: the playground does not authenticate a recording.", "Start the real agent to try a login.");
+    return run;
+  }
+
+  private async exclusive(mode: "env_var" | "api_key", body: (emit: FlowEmit) => Promise<void>): Promise<void> {
+    if (this.flowRunning) throw new PlaygroundError("A flow is already running.", "Wait for it to finish.");
+    this.flowRunning = true;
+    const emit: FlowEmit = (state, message) => this.host.emit({ type: "flow", mode, state, message });
+    try {
+      await body(emit);
+    } catch (error) {
+      emit("failed", this.host.redactor().redact((error as Error).message));
+      throw error;
+    } finally {
+      this.flowRunning = false;
+    }
+  }
+
+  private async envVarFlow(run: Run, method: AuthMethodView, typed: Readonly<Record<string, string>>, emit: FlowEmit): Promise<void> {
+    const values = envVarValues(method, typed, run.spawnSpec.env);
+    this.host.addSecrets(Object.values(values));
+    const names = Object.keys(values).join(", ");
+    emit("running", `restarting the agent with ${names} set (${Object.keys(typed).length > 0 ? "typed" : "from the profile"}), then authenticate "${method.id}"`);
+    const init = lastInitializeParams(run) ?? initializeParams(DEFAULT_CAPS);
+    const next = await this.host.startRun(run.summary.agentId, run.summary.cwd, run.id, values);
+    if (!next.alive) {
+      emit("failed", next.summary.error ?? "the agent did not restart");
+      return;
+    }
+    const initAnswer = await next.requestAwait("initialize", init);
+    if (initAnswer.kind !== "response") {
+      emit("failed", `initialize failed: ${describeAnswer(initAnswer)}`);
+      return;
+    }
+    await this.authenticateThenSession(next, { methodId: method.id }, `authenticate "${method.id}"`, emit);
+  }
+
+  private async keyFlow(run: Run, method: AuthMethodView, typedKey: string | undefined, gateway: { baseUrl: string; headers?: Record<string, string> } | undefined, emit: FlowEmit): Promise<void> {
+    const meta: Record<string, unknown> = {};
+    let from = "";
+    if (method.meta?.["api-key"] !== undefined) {
+      const fromVar = typedKey === undefined ? apiKeyVarFor(method, Object.keys(run.spawnSpec.env)) : undefined;
+      const key = typedKey ?? (fromVar ? run.spawnSpec.env[fromVar] : undefined);
+      if (key) {
+        meta["api-key"] = key;
+        from = typedKey !== undefined ? "a typed key" : `the profile's ${fromVar}`;
+      }
+    }
+    if (gateway) {
+      if (!/^https?:\/\/[^\s]+$/i.test(gateway.baseUrl)) throw new PlaygroundError("The gateway baseUrl must be an http(s) URL.", "For example https://gateway.example/v1");
+      meta.gateway = { baseUrl: gateway.baseUrl, headers: gateway.headers ?? {} };
+      from = from ? `${from} and a gateway` : "a gateway";
+    }
+    if (Object.keys(meta).length === 0) throw new PlaygroundError(`No key for "${method.id}": type one, or use a profile that sets ${(method.meta?.["api-key"] !== undefined ? "GEMINI_API_KEY" : "a gateway")}.`);
+    // Secret before it is sent: the recorded authenticate frame shows it redacted.
+    this.host.addSecrets([typeof meta["api-key"] === "string" ? meta["api-key"] : "", ...Object.values(gateway?.headers ?? {})].filter((v) => v.length > 0));
+    await this.authenticateThenSession(run, { methodId: method.id, _meta: meta }, `authenticate "${method.id}" with ${from} (Gemini CLI's _meta extension)`, emit);
+  }
+
+  private async authenticateThenSession(run: Run, params: Record<string, unknown>, what: string, emit: FlowEmit): Promise<void> {
+    emit("running", what);
+    const auth = await run.requestAwait("authenticate", params);
+    if (auth.kind !== "response") {
+      emit("failed", `${what}: ${describeAnswer(auth)}`);
+      return;
+    }
+    const session = await run.requestAwait("session/new", { cwd: run.summary.cwd, mcpServers: [] });
+    emit(session.kind === "response" ? "done" : "failed", `${what} succeeded; session/new: ${describeAnswer(session)}${session.kind === "response" ? " (a created session is not proof of authentication until a prompt is accepted)" : ""}`);
   }
 
   /** initialize under each client-capability variant, each in a fresh throwaway process. */
@@ -339,6 +484,36 @@ export function loginCommandProblem(command: LoginCommand, spawn: SpawnSpec): st
     return `The login script ${first} does not exist.`;
   }
   return undefined;
+}
+
+/** Variable names the run's environment has (the profile's and the catalog's; the relay passes no secrets of its own). */
+function profileEnvOf(run: Run): string[] {
+  return Object.keys(run.spawnSpec.env);
+}
+
+/**
+ * The values an env_var method gets: typed ones, else the run's (the profile's). Every name comes
+ * from the agent and must pass the env policy; a typed name the method does not ask for is refused.
+ */
+export function envVarValues(method: AuthMethodView, typed: Readonly<Record<string, string>>, runEnv: Readonly<Record<string, string>>): Record<string, string> {
+  const vars = method.vars ?? [];
+  if (vars.length === 0) throw new PlaygroundError(`The env_var method "${method.id}" names no variables.`);
+  for (const name of Object.keys(typed)) {
+    if (!vars.some((v) => v.name === name)) throw new EnvPolicyError(name, `The env_var method "${method.id}" does not ask for ${name}.`, ENV_VAR_HINT);
+  }
+  const values: Record<string, string> = {};
+  for (const v of vars) {
+    const why = envNameProblem(v.name);
+    if (why) throw new EnvPolicyError(v.name, `The agent's env_var method "${method.id}" asks for ${v.name}, which the playground does not set: ${why}.`, ENV_VAR_HINT);
+    const value = typed[v.name] !== undefined && typed[v.name] !== "" ? typed[v.name] : runEnv[v.name];
+    if (value === undefined || value === "") {
+      if (v.optional) continue;
+      throw new PlaygroundError(`No value for ${v.name}: type it in the form, or use a profile that sets it.`, `The env_var method "${method.id}" reads ${v.name} from the agent's environment.`);
+    }
+    if (value.length > 8192 || /[\0\n\r]/.test(value)) throw new PlaygroundError(`The value for ${v.name} is not a single line of at most 8192 characters.`);
+    values[v.name] = value;
+  }
+  return values;
 }
 
 const DEFAULT_CAPS: ClientCaps = { fsRead: false, fsWrite: false, terminal: false, authTerminal: true, legacyTerminalAuth: true };

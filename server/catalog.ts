@@ -9,6 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CatalogEntryView } from "../lib/wire";
 import { AgentBinaryError, CatalogError, PlaygroundError, UnknownAgentError } from "./errors";
+import { homeDirProblem, recognizeAgent } from "./run-home";
+import { type NpxSpec, registryEntry, resolveNpx } from "./registry-entry";
 import { bundledNode } from "./runtime";
 
 const require = createRequire(import.meta.url);
@@ -24,6 +26,14 @@ export interface CatalogEntry {
   builtin: boolean;
   /** A Kimi Code build: profiles materialize into KIMI_CODE_HOME for it. */
   kimi?: boolean;
+  /** An ACP Registry entry (`distribution.npx`): the installed package whose bin runs (server/registry-entry.ts). */
+  npx?: NpxSpec;
+  /**
+   * The agent's own home variables, each a directory relative to the run's HOME (`{"CODEX_HOME":
+   * ".codex"}`); the relay sets them like HOME and XDG. Absent: what server/run-home.ts knows of
+   * the agent the command line runs. Server-side only (agents.json, never the browser).
+   */
+  homeEnv?: Record<string, string>;
   version?: string;
   /**
    * Plays the agent side of this recorded trace instead of running a real agent. Also the relay's
@@ -98,6 +108,8 @@ export function parseCatalogFile(text: string, file: string): CatalogEntry[] {
     if (typeof raw !== "object" || raw === null) throw new CatalogError(`${where} is not an object.`);
     const e = raw as Record<string, unknown>;
     if (typeof e.id !== "string" || !ID_RE.test(e.id)) throw new CatalogError(`${where} needs an "id" of letters, digits, dot, dash or underscore.`);
+    // The ACP Registry's agent.json format, next to this file's own.
+    if (e.distribution !== undefined && e.command === undefined) return registryEntry(e, where);
     if ((typeof e.command !== "string" || e.command.length === 0) && typeof e.replay !== "string") throw new CatalogError(`${where} (${e.id}) needs a "command" string (or "replay": a trace file).`);
     const args = e.args ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw new CatalogError(`${where} (${e.id}): "args" must be an array of strings.`);
@@ -109,6 +121,7 @@ export function parseCatalogFile(text: string, file: string): CatalogEntry[] {
       return replayEntry(e.id, typeof e.label === "string" ? e.label : `Replay of ${path.basename(e.replay)}`, path.resolve(path.dirname(file), e.replay));
     }
     if (e.runtime !== undefined && e.runtime !== "node22") throw new CatalogError(`${where} (${e.id}): "runtime" may only be "node22".`);
+    const homeEnv = parseHomeEnv(e.homeEnv, `${where} (${e.id})`);
     return {
       id: e.id,
       label: typeof e.label === "string" ? e.label : e.id,
@@ -118,8 +131,36 @@ export function parseCatalogFile(text: string, file: string): CatalogEntry[] {
       runtime: e.runtime as "node22" | undefined,
       builtin: false,
       kimi: e.kimi === true,
+      ...(homeEnv ? { homeEnv } : {}),
     };
   });
+}
+
+/** A variable an agent reads as its home or config directory (`…_HOME`, `…_DIR`, XDG_…). */
+const HOME_VAR_RE = /^(XDG_[A-Z_]+|[A-Z][A-Z0-9_]*_(HOME|DIR))$/;
+
+/** agents.json `homeEnv`: home-directory variables only, each a path inside the run's HOME. */
+function parseHomeEnv(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CatalogError(`${where}: "homeEnv" must be an object of variable → directory relative to HOME.`);
+  const out: Record<string, string> = {};
+  for (const [name, rel] of Object.entries(value)) {
+    if (!HOME_VAR_RE.test(name) || name === "HOME") {
+      throw new CatalogError(`${where}: "homeEnv" may name only an agent's home or config directory variable (…_HOME, …_DIR), not "${name}".`, 'Example: "homeEnv": {"CODEX_HOME": ".codex"}');
+    }
+    const problem = typeof rel === "string" ? homeDirProblem(rel) : "it must be a string";
+    if (problem) throw new CatalogError(`${where}: "homeEnv" ${name}: ${problem}.`);
+    out[name] = rel as string;
+  }
+  return out;
+}
+
+/**
+ * The home variables the relay sets for this agent besides HOME and XDG: the entry's own
+ * `homeEnv`, else what server/run-home.ts knows of the agent its command line runs.
+ */
+export function agentHomeEnv(entry: Pick<CatalogEntry, "command" | "args" | "homeEnv">): Record<string, string> {
+  return { ...(entry.homeEnv ?? recognizeAgent([entry.command, ...entry.args])?.homeEnv ?? {}) };
 }
 
 /** Find an executable on PATH without a shell. */
@@ -147,6 +188,8 @@ export class Catalog {
   private entries: CatalogEntry[] = [];
   /** Entries made at run time (replay of an imported trace); they survive reloads of agents.json. */
   private readonly ephemeral: CatalogEntry[] = [];
+  /** `npm start -- --agent-cmd …`: listed first (the UI selects the first entry), for this start only. */
+  private startup: CatalogEntry[] = [];
   private loadError?: PlaygroundError;
 
   constructor(private readonly dataDir: string) {
@@ -165,7 +208,7 @@ export class Catalog {
     if (existsSync(this.file)) {
       try {
         user = parseCatalogFile(readFileSync(this.file, "utf8"), this.file);
-        const ids = new Set(builtins.map((b) => b.id));
+        const ids = new Set([...this.startup, ...builtins].map((b) => b.id));
         for (const u of user) {
           if (ids.has(u.id)) throw new CatalogError(`${this.file}: agent id "${u.id}" is used twice (or by a built-in agent).`, "Give each agent its own id.");
           ids.add(u.id);
@@ -175,7 +218,18 @@ export class Catalog {
         user = [];
       }
     }
-    this.entries = [...builtins, ...user, ...this.ephemeral];
+    this.entries = [...this.startup, ...builtins, ...user, ...this.ephemeral];
+  }
+
+  /** The server's --agent-cmd entries (server-side argv, trusted like agents.json). */
+  setStartup(entries: CatalogEntry[]): void {
+    const ids = new Set(builtinEntries().map((b) => b.id));
+    for (const e of entries) {
+      if (ids.has(e.id)) throw new CatalogError(`The --agent-cmd id "${e.id}" is used twice (or by a built-in agent).`);
+      ids.add(e.id);
+    }
+    this.startup = entries;
+    this.reload();
   }
 
   addEphemeral(entry: CatalogEntry): void {
@@ -210,6 +264,12 @@ export class Catalog {
 
   /** Turn an entry into file + args for spawn, checking that everything exists first. */
   resolve(entry: CatalogEntry, searchPath: string): ResolvedCommand {
+    if (entry.npx) {
+      const bin = resolveNpx(entry.npx, entry.id, this.dataDir);
+      if (!bin.node22) return { file: bin.file, args: entry.args };
+      const node = bundledNode();
+      return { file: node.path, args: [bin.file, ...entry.args], runtimeVersion: node.version };
+    }
     if (entry.runtime === "node22") {
       const node = bundledNode();
       const script = path.resolve(entry.command);

@@ -2,10 +2,13 @@
  * Builds the environment of a spawned agent from an allowlist, never from the server's whole
  * environment: the relay may run with tokens and keys in its own env that an agent must not see.
  * `agentEnv` adds the catalog's and the profile home's variables, checking the latter against the
- * env policy again at the spawn (a profile file written by an older build must not bypass it).
+ * env policy again at the spawn (a profile file written by an older build must not bypass it), and
+ * ends with the relay's own home variables (HOME, XDG, the agent's home variables), so nothing
+ * before them can point an agent at the server user's home.
  */
 import type { ProfileKind } from "../lib/wire";
-import { checkProfileEnv, withoutRelayEnv } from "./env-policy";
+import { checkProfileEnv, RELAY_ENV, withoutRelayEnv } from "./env-policy";
+import { PlaygroundError } from "./errors";
 
 export const ENV_ALLOWLIST = ["PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "TMPDIR", "USER", "LOGNAME", "COLORTERM", "NO_COLOR"] as const;
 
@@ -24,10 +27,13 @@ export function childEnv(base: Readonly<Record<string, string | undefined>>, ...
 /**
  * An agent's whole environment: the allowlisted base, then the catalog entry's own variables
  * (server-side agents.json, trusted, but never the relay's home variables), then what the profile's
- * home adds (its kind's variables and KIMI_CODE_HOME), which must pass the env policy: throws
- * EnvPolicyError naming the variable otherwise.
+ * home adds (its kind's variables), which must pass the env policy: throws EnvPolicyError naming
+ * the variable otherwise; last the home's relay variables (materialize.ts made them: HOME, XDG_*,
+ * KIMI_CODE_HOME, CODEX_HOME …). A home without HOME is refused: the agent would get the server's.
  */
 export function agentEnv(base: Readonly<Record<string, string | undefined>>, catalogEnv: Readonly<Record<string, string>>, home: { kind: ProfileKind; env: Record<string, string> }): Record<string, string> {
   checkProfileEnv(home.kind, home.env);
-  return childEnv(base, withoutRelayEnv(catalogEnv), home.env);
+  if (!home.env.HOME) throw new PlaygroundError("The run has no home of its own, so the agent was not started.", "This is a bug in the relay: every run's home sets HOME.");
+  const relay = Object.fromEntries(Object.entries(home.env).filter(([name]) => RELAY_ENV.has(name)));
+  return childEnv(base, withoutRelayEnv(catalogEnv), home.env, relay);
 }

@@ -4,7 +4,9 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { ConfigError } from "./errors";
+import { agentCommandEntry } from "./agent-cmd";
+import type { CatalogEntry } from "./catalog";
+import { CatalogError, ConfigError } from "./errors";
 
 export interface Config {
   host: string;
@@ -20,6 +22,12 @@ export interface Config {
   maxAgents: number;
   openBrowser: boolean;
   quiet: boolean;
+  /**
+   * `--agent-cmd "<command line>"` (repeatable): catalog entries `cmd-1`, `cmd-2`… for this start,
+   * listed first so the UI selects the first. Argv from the person who started the server, split
+   * without a shell, trusted like agents.json; the browser still only picks an id.
+   */
+  agentCommands: CatalogEntry[];
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -36,6 +44,9 @@ export const USAGE = `Usage: npm start -- [options]
   --ring-frames N       frames kept per run (default 100000)
   --max-line-bytes N    longest stdio line kept whole, either direction (default 64 MiB)
   --max-agents N        agent processes alive at once: runs, matrix probes, scratch runs (default 4)
+  --agent-cmd "CMD ARGS"  inspect any ACP agent: a catalog entry for this start, selected first
+                        (repeatable; split without a shell; a relative command is resolved from
+                        the directory you ran npm start in)
   --dev                 Next.js hot reload
   --dangerously-bind-non-loopback   allow a non-loopback --host (anyone who can reach it can run agents)`;
 
@@ -44,7 +55,8 @@ const BOOLEAN_FLAGS = new Set(["dev", "dangerously-bind-non-loopback", "no-open"
 
 export function parseConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): Config {
   const flags = new Map<string, string | true>();
-  const known = new Set(["port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+  const agentCmds: string[] = [];
+  const known = new Set(["agent-cmd", "port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}".`, USAGE);
@@ -55,12 +67,18 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
       // A switch is on by being there: `--dangerously-bind-non-loopback=false` must not bind 0.0.0.0.
       if (eq !== -1) throw new ConfigError(`--${name} takes no value (got "${arg}").`, `Write --${name} to turn it on, or leave it out to keep it off.`);
       flags.set(name, true);
-    } else if (eq !== -1) flags.set(name, arg.slice(eq + 1));
-    else {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) throw new ConfigError(`${arg} needs a value.`, USAGE);
-      flags.set(arg.slice(2), value);
-      i++;
+    } else {
+      let value: string;
+      if (eq !== -1) value = arg.slice(eq + 1);
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith("--")) throw new ConfigError(`${arg} needs a value.`, USAGE);
+        value = next;
+        i++;
+      }
+      // The one repeatable option: each --agent-cmd is another agent.
+      if (name === "agent-cmd") agentCmds.push(value);
+      else flags.set(name, value);
     }
   }
   if (flags.has("help")) throw new ConfigError("Help requested.", USAGE);
@@ -102,5 +120,19 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     maxAgents: int("max-agents", 4, 1),
     openBrowser: false,
     quiet: flags.has("quiet"),
+    agentCommands: agentCmds.map((line, i) => startupAgent(line, i, env)),
   };
+}
+
+/** One --agent-cmd as a catalog entry; a relative command path means the directory npm start ran in (INIT_CWD). */
+function startupAgent(line: string, index: number, env: Readonly<Record<string, string | undefined>>): CatalogEntry {
+  let entry: CatalogEntry;
+  try {
+    entry = agentCommandEntry(line, `cmd-${index + 1}`);
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(error.message, error.hint);
+    throw error;
+  }
+  if (entry.command.includes("/") && !path.isAbsolute(entry.command)) entry.command = path.resolve(env.INIT_CWD ?? process.cwd(), entry.command);
+  return entry;
 }

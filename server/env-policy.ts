@@ -19,16 +19,37 @@ import { EnvPolicyError } from "./errors";
 export const GENERIC_ENV_NAME = /^[A-Z][A-Z0-9_]{0,127}$/;
 
 /**
- * The variables the relay itself sets for a run (its per-run home), so no profile, catalog entry
+ * The variables the relay itself sets for a run (its per-run home: HOME, the XDG base directories,
+ * and the home variables of the agents it knows, server/run-home.ts), so no profile, catalog entry
  * or auth method may point them elsewhere.
  */
-export const RELAY_ENV = new Set(["KIMI_CODE_HOME", "HOME"]);
+export const RELAY_ENV = new Set([
+  "KIMI_CODE_HOME",
+  "HOME",
+  "XDG_CONFIG_HOME",
+  "XDG_DATA_HOME",
+  "XDG_STATE_HOME",
+  "XDG_CACHE_HOME",
+  "CODEX_HOME",
+  "CLAUDE_CONFIG_DIR",
+  "GEMINI_CLI_HOME",
+  "QWEN_HOME",
+  "COPILOT_HOME",
+]);
 
 /** The variables each kind's home generator sets (materialize.ts `planHome`); `generic` is the policy below. */
 export const KIND_ENV: Record<Exclude<ProfileKind, "generic">, readonly string[]> = {
   "kimi-api-key": [],
   "kimi-oauth": [],
   "kimi-env": ["KIMI_MODEL_NAME", "KIMI_MODEL_API_KEY", "KIMI_MODEL_BASE_URL"],
+  "gemini-api-key": ["GEMINI_API_KEY"],
+  "gemini-oauth": [],
+  "claude-api-key": ["ANTHROPIC_API_KEY"],
+  "claude-credentials": [],
+  "codex-api-key": ["CODEX_API_KEY", "OPENAI_API_KEY"],
+  "codex-auth-json": [],
+  "qwen-openai": ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"],
+  "copilot-token": ["COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"],
   "logged-out": [],
   "existing-home": [],
 };

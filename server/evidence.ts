@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type ProbeCell, formatJson, formatMarkdown } from "../lib/matrix-report";
+import { errorCode, type ProbeCell, formatJson, formatMarkdown } from "../lib/matrix-report";
 import { buildReport } from "../lib/report";
 import { exportTrace, parseTrace } from "../lib/trace";
 import { type Frame, type MatrixCellView, matrixProblem, type RunSummary, type ServerEvent } from "../lib/wire";
@@ -122,7 +122,7 @@ export class Evidence {
     return id;
   }
 
-  async runMatrix(agentIdsIn: string[], profileIdsIn: string[], timeoutMs?: number): Promise<void> {
+  async runMatrix(agentIdsIn: string[], profileIdsIn: string[], timeoutMs?: number, prompt?: string): Promise<void> {
     if (this.matrixAbort) throw new PlaygroundError("A matrix is already running.", "Wait for it to finish, or cancel it.");
     // The wire checks these too; the relay checks again for any other caller.
     const agentIds = [...new Set(agentIdsIn)];
@@ -150,7 +150,7 @@ export class Evidence {
     publishAll();
     try {
       this.matrixCells = await runMatrix(
-        specs.map((s) => ({ agent: s.agent, profile: s.profile, dataDir: this.host.dataDir, runsDir: this.host.runsDir, modelServerUrl: this.host.modelServerUrl, redact: this.host.redact })),
+        specs.map((s) => ({ agent: s.agent, profile: s.profile, dataDir: this.host.dataDir, runsDir: this.host.runsDir, modelServerUrl: this.host.modelServerUrl, redact: this.host.redact, prompt })),
         {
           concurrency: Math.max(1, Math.min(os.availableParallelism(), 4, this.host.maxAgents)),
           timeoutMs,
@@ -168,7 +168,9 @@ export class Evidence {
               ms: result.ms,
               detail: result.detail,
               agentVersion: result.agent.version,
-              errorCode: result.sessionNew.error?.code ?? result.initialize.error?.code,
+              errorCode: errorCode(result),
+              methods: result.initialize.methods,
+              authenticated: result.authenticate?.ok ? result.authenticate.methodId : undefined,
             };
             publishCell(i);
           },

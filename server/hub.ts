@@ -8,11 +8,12 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Redactor } from "../lib/redact";
+import { lastOutcomeAnswer } from "../lib/run-outcome";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
 import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, type PermissionPolicy, type RunSummary, type ServerEvent, type ServerInfo } from "../lib/wire";
 import { type AgentSlot, AgentSlots } from "./agent-slots";
 import { type AuthHost, AuthFlows } from "./auth-flows";
-import { Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
+import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
 import { agentEnv, childEnv } from "./child-env";
 import { ClientMethodServer } from "./client-methods";
 import { LimitError, PlaygroundError, ProfileError } from "./errors";
@@ -22,6 +23,7 @@ import type { Logger } from "./logger";
 import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
 import { userDirectory } from "./paths";
 import { ReplayRecording } from "./replay-guard";
+import { RunsDiskMeter } from "./runs-disk";
 import { lineLimitProblem, Run, type RunListener, type RunOptions } from "./run";
 
 interface Prepared {
@@ -43,6 +45,8 @@ export interface HubOptions {
   keepRuns: number;
   /** Agent processes alive at once (--max-agents): runs, matrix probes, scratch runs, profile checks. */
   maxAgents?: number;
+  /** `npm start -- --agent-cmd …`: catalog entries for this start, listed (and so selected) first. */
+  agentCommands?: CatalogEntry[];
   logger: Logger;
 }
 
@@ -78,6 +82,10 @@ const MAX_EVENT_CHARS = 32 << 20;
 const IMPORT_PREFIX_CHARS = 4096;
 /** How long a start waits for the run it replaces to exit (SIGTERM, then SIGKILL after 2 s). */
 const REPLACE_WAIT_MS = 5000;
+/** While agents run, the size of their homes is re-measured this often (at most; runs-disk.ts throttles). */
+const DISK_EVERY_MS = 30_000;
+/** Frames looked at for a run's last outcome answer. */
+const OUTCOME_LOOKBACK = 2000;
 /** How long a scratch run or profile check waits for a free agent slot before it is refused. */
 const SLOT_WAIT_MS = 30_000;
 
@@ -141,7 +149,7 @@ export class Hub {
   private lagTimer?: NodeJS.Timeout;
   private readonly dirtyRuns = new Set<Run>();
   private runCounter = 0;
-  /** Per run: the env its profile home gave the agent (KIMI_CODE_HOME…), so a reconnect can reuse it. */
+  /** Per run: the env its profile home gave the agent (HOME, XDG, KIMI_CODE_HOME…), so a reconnect can reuse it. */
   private readonly homes = new Map<string, Record<string, string>>();
   /** Per run: the run whose directory holds its home (itself, or the first run of a reuse chain). */
   private readonly homeOwner = new Map<string, string>();
@@ -153,12 +161,17 @@ export class Hub {
   private faults: FaultConfig = NO_FAULTS;
   private junkTimer?: NodeJS.Timeout;
   private checker?: SchemaChecker;
+  /** The size of <data>/runs for the run list, measured in the background (server/runs-disk.ts). */
+  private readonly disk: RunsDiskMeter;
+  private diskTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: HubOptions) {
     this.catalog = new Catalog(options.dataDir);
+    if (options.agentCommands?.length) this.catalog.setStartup(options.agentCommands);
     this.profiles = new ProfileStore(options.dataDir);
     this.auth = new AuthFlows(this.loginHost());
     this.slots = new AgentSlots(options.maxAgents ?? 4);
+    this.disk = new RunsDiskMeter(this.runsDir, (disk) => this.broadcast({ type: "runs_disk", disk }));
     this.evidence = new Evidence({
       run: (runId) => this.runs.find((r) => r.id === runId),
       importRun: (label, summary, frames, dropped) => this.importRun(label, summary, frames, dropped),
@@ -251,10 +264,19 @@ export class Hub {
     await mkdir(this.runsDir, { recursive: true, mode: 0o700 });
     // Replay copies belong to runs of an earlier start, which are gone too.
     await rm(this.tracesDir, { recursive: true, force: true });
+    this.disk.request();
+    // Agents fill their homes while they run (Copilot unpacks ~240 MB): re-measure now and then.
+    this.diskTimer = setInterval(() => {
+      if (this.runs.some((r) => r.alive)) this.disk.request();
+    }, DISK_EVERY_MS);
+    this.diskTimer.unref();
     await this.profiles.init();
     this.refreshSecrets();
     const err = this.catalog.error;
     if (err) this.options.logger.warn(`agent catalog: ${err.message}${err.hint ? ` ${err.hint}` : ""}`);
+    for (const view of this.catalog.views(childEnv(process.env).PATH).filter((v) => this.options.agentCommands?.some((a) => a.id === v.id))) {
+      this.options.logger.info(`--agent-cmd ${view.id}: ${view.label}${view.problem ? ` — ${view.problem}` : ""}`);
+    }
   }
 
   /** Every configured secret, for everything that leaves the server (frames, logs, exports). */
@@ -309,6 +331,7 @@ export class Hub {
       activeProfileId: this.profiles.activeId,
       permissionPolicy: this.permissionPolicy,
       login: this.auth.state(),
+      runsDisk: this.disk.current,
       validation: this.validation,
       faults: this.faults,
       matrix: this.evidence.matrixState,
@@ -354,7 +377,11 @@ export class Hub {
 
   /** Send every tab what it has not seen yet, within a per-tick budget. */
   private flush(): void {
-    for (const run of this.dirtyRuns) this.broadcast({ type: "run", run: run.summary, current: run === this.current });
+    for (const run of this.dirtyRuns) {
+      // The run list names the outcome: the last answer that says whether the agent let the user in.
+      if (!run.summary.imported) run.summary.lastAnswer = lastOutcomeAnswer(run.ring.since(Math.max(-1, run.lastSeq - OUTCOME_LOOKBACK), OUTCOME_LOOKBACK, Number.MAX_SAFE_INTEGER));
+      this.broadcast({ type: "run", run: run.summary, current: run === this.current });
+    }
     this.dirtyRuns.clear();
     let more = false;
     let lagging = false;
@@ -437,11 +464,7 @@ export class Hub {
         case "profile_select": {
           const profile = this.profiles.get(cmd.profileId);
           if (!profile) throw new ProfileError(`No profile "${cmd.profileId}".`, "Pick one from the profile list.");
-          await this.profiles.setActive(cmd.profileId);
-          this.broadcast({ type: "profiles", profiles: this.profiles.list(), activeProfileId: this.profiles.activeId });
-          const last = this.current ?? this.runs.at(-1);
-          // One click: switching a profile restarts the agent in a fresh home built from it.
-          if (last) await this.startRun(last.summary.agentId, cmd.profileId, last.summary.cwd);
+          await this.switchProfile(cmd.profileId);
           return;
         }
         case "profile_save":
@@ -472,6 +495,12 @@ export class Hub {
         }
         case "login_start":
           await this.auth.startLogin(cmd.methodId, cmd.convention, cmd.cols, cmd.rows);
+          return;
+        case "auth_env_start":
+          await this.auth.envVarAuthenticate(cmd.methodId, cmd.values);
+          return;
+        case "auth_key_start":
+          await this.auth.keyAuthenticate(cmd.methodId, cmd.apiKey, cmd.gateway);
           return;
         case "login_input":
           this.checkLine(cmd.data);
@@ -509,7 +538,7 @@ export class Hub {
           return;
         }
         case "matrix_run":
-          await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs);
+          await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs, cmd.prompt);
           return;
         case "matrix_cancel":
           this.evidence.cancelMatrix();
@@ -586,13 +615,29 @@ export class Hub {
    * Start a run: one at a time, each after the one before it has finished starting (and the run it
    * replaced has exited), within the --max-agents budget.
    */
-  startRun(agentId: string, profileId?: string, cwdIn?: string, opts: { reuseHomeOf?: string } = {}): Promise<Run> {
+  startRun(agentId: string, profileId?: string, cwdIn?: string, opts: { reuseHomeOf?: string; extraEnv?: Record<string, string> } = {}): Promise<Run> {
     const started = this.startQueue.then(() => this.startRunNow(agentId, profileId, cwdIn, opts));
     this.startQueue = started.catch(() => undefined);
     return started;
   }
 
-  private async startRunNow(agentId: string, profileId: string | undefined, cwdIn: string | undefined, opts: { reuseHomeOf?: string }): Promise<Run> {
+  /**
+   * One click: switching a profile restarts a running agent in a fresh home built from it. Decided
+   * in the start queue, at its turn: a start sent at the same moment has launched (and is the one
+   * restarted) or not, and an agent the user killed stays killed (issue 12 §4).
+   */
+  private switchProfile(profileId: string): Promise<Run | undefined> {
+    const switched = this.startQueue.then(async () => {
+      await this.profiles.setActive(profileId);
+      this.broadcast({ type: "profiles", profiles: this.profiles.list(), activeProfileId: this.profiles.activeId });
+      const running = this.current?.alive ? this.current : undefined;
+      return running ? this.startRunNow(running.summary.agentId, profileId, running.summary.cwd, {}) : undefined;
+    });
+    this.startQueue = switched.catch(() => undefined);
+    return switched;
+  }
+
+  private async startRunNow(agentId: string, profileId: string | undefined, cwdIn: string | undefined, opts: { reuseHomeOf?: string; extraEnv?: Record<string, string> }): Promise<Run> {
     const entry = this.catalog.get(agentId);
     const pid = profileId ?? this.profiles.activeId;
     const profile = this.profiles.get(pid);
@@ -631,11 +676,16 @@ export class Hub {
   }
 
   /** Prepare the home, build the run with its client-method server, list it as current and prune. */
-  private async createListedRun(entry: CatalogEntry, profile: StoredProfile, cwdIn: string | undefined, opts: { reuseHomeOf?: string }): Promise<{ run: Run; prepared: Prepared }> {
+  private async createListedRun(entry: CatalogEntry, profile: StoredProfile, cwdIn: string | undefined, opts: { reuseHomeOf?: string; extraEnv?: Record<string, string> }): Promise<{ run: Run; prepared: Prepared }> {
     const runId = `run-${++this.runCounter}`;
     const prepared = await this.prepare(entry, profile, runId, cwdIn, opts.reuseHomeOf);
+    // An env_var auth method's values (auth-flows.ts checked the names against the env policy):
+    // for this process only, never stored with the home.
+    if (opts.extraEnv && !prepared.failure) prepared.env = { ...prepared.env, ...opts.extraEnv };
     const clientMethods = new ClientMethodServer({
       redact: this.redact,
+      // Commands the agent runs (terminal/create) get the allowlist of the agent's env: its run HOME.
+      terminals: { baseEnv: prepared.env },
       events: {
         fsWrite: (e) => this.broadcast({ type: "fs_write", runId, ...e }),
         terminalCreated: (e) => this.broadcast({ type: "client_terminal", runId, terminalId: e.terminalId, argv: e.argv, cwd: e.cwd }),
@@ -657,6 +707,12 @@ export class Hub {
     this.runs.push(run);
     const previous = this.current;
     this.current = run;
+    // A terminal login belongs to its run: it ends with it, and a new run never shows its result.
+    this.auth.runBecameCurrent(run.id, opts.reuseHomeOf);
+    void run.done.then(() => {
+      this.auth.runEnded(run.id);
+      this.disk.request();
+    });
     if (previous) this.dirtyRuns.add(previous);
     for (const sub of this.subscribers) sub.viewRunId = run.id;
     await this.prune();
@@ -679,7 +735,7 @@ export class Hub {
       let homeEnv = reuseHomeOf ? this.homes.get(reuseHomeOf) : undefined;
       if (!homeEnv) {
         try {
-          homeEnv = (await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl })).env;
+          homeEnv = (await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl, agentHomeEnv: agentHomeEnv(entry) })).env;
         } catch (error) {
           const e = error as PlaygroundError;
           return { cwd, env: {}, failure: { message: `Profile "${profile.name}" could not be prepared: ${e.message}`, hint: e.hint, event: "spawn_error" } };
@@ -749,7 +805,11 @@ export class Hub {
   private loginHost(): AuthHost {
     return {
       current: () => this.current,
-      startRun: (agentId, cwd, reuseHomeOf) => this.startRun(agentId, undefined, cwd, { reuseHomeOf }),
+      startRun: (agentId, cwd, reuseHomeOf, extraEnv) => this.startRun(agentId, undefined, cwd, { reuseHomeOf, extraEnv }),
+      addSecrets: (values) => {
+        for (const value of values) if (value.length > 0) this.everSecrets.add(value);
+        this.redactor = new Redactor([...this.everSecrets]);
+      },
       emit: (event) => this.broadcast(event),
       markDirty: (run) => {
         this.dirtyRuns.add(run);
@@ -788,6 +848,7 @@ export class Hub {
         await run.done;
         this.homes.delete(runId);
         await rm(path.join(this.runsDir, runId), { recursive: true, force: true });
+        this.disk.request();
       },
     };
   }
@@ -804,7 +865,9 @@ export class Hub {
       this.homeOwner.delete(old.id);
       await this.removeTracesOf(old.id);
       if ([...this.homeOwner.values()].includes(owner)) continue;
+      // The whole run directory goes: the profile's files and every cache the agent wrote under HOME.
       await rm(path.join(this.runsDir, owner), { recursive: true, force: true });
+      this.disk.request();
     }
   }
 
@@ -840,6 +903,8 @@ export class Hub {
   /** Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. */
   shutdown(): void {
     this.auth.cancel();
+    this.disk.dispose();
+    if (this.diskTimer) clearInterval(this.diskTimer);
     for (const run of this.runs) {
       run.kill();
       this.clientMethods.get(run)?.dispose();

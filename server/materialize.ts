@@ -9,16 +9,16 @@ import { execFile } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { chmod, lstat, mkdir, readdir, realpath, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify as stringifyToml } from "smol-toml";
 import { mask } from "../lib/redact";
 import type { ProfileDraft } from "../lib/wire";
-import { checkGenericEnvName, checkProfileEnv, withoutRelayEnv } from "./env-policy";
+import { checkGenericEnvName, checkProfileEnv, RELAY_ENV, withoutRelayEnv } from "./env-policy";
 import { ProfileError } from "./errors";
 import { copyHome, describeHomeCopy } from "./home-copy";
-import { type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
+import { agentKindPlan, isSecretEnvName, type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
 import type { ProfileStore } from "./profile-store";
+import { runHomeEnv } from "./run-home";
 import { bundledNode } from "./runtime";
 
 const require = createRequire(import.meta.url);
@@ -65,6 +65,8 @@ export interface MaterializeOptions {
   runsDir: string;
   runId: string;
   modelServerUrl?: string;
+  /** The agent's own home variables (catalog `homeEnv`), relative to HOME; server/run-home.ts. */
+  agentHomeEnv?: Readonly<Record<string, string>>;
 }
 
 export interface MaterializedHome {
@@ -150,6 +152,22 @@ export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: 
       plan.env.KIMI_MODEL_API_KEY = reveal(String(f.apiKey));
       if (typeof f.baseUrl === "string" && f.baseUrl) plan.env.KIMI_MODEL_BASE_URL = f.baseUrl;
       break;
+    case "gemini-api-key":
+    case "gemini-oauth":
+    case "claude-api-key":
+    case "claude-credentials":
+    case "codex-api-key":
+    case "codex-auth-json":
+    case "qwen-openai":
+    case "copilot-token": {
+      // Paths are relative to the run's home, which is the agent's HOME (.gemini/, .claude/, .codex/, .qwen/).
+      const agent = agentKindPlan(profile.kind, f, reveal);
+      Object.assign(plan.env, agent.env);
+      const dirs = new Set(agent.files.map((file) => path.posix.dirname(file.path)).filter((d) => d !== "."));
+      for (const dir of [...dirs].sort()) plan.dirs.push({ path: dir, mode: "0700" });
+      plan.files.push(...agent.files);
+      break;
+    }
     case "logged-out":
       break;
     case "existing-home":
@@ -157,11 +175,12 @@ export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: 
       else plan.copyFrom = String(f.path);
       break;
     case "generic": {
-      for (const [key, value] of Object.entries(parseEnvText(typeof f.env === "string" ? f.env : ""))) plan.env[key] = value ? reveal(value) : value;
+      // Only secret values are secrets (by name or as marked): a model id shows in the preview as it is.
+      for (const [key, value] of Object.entries(parseEnvText(typeof f.env === "string" ? f.env : ""))) plan.env[key] = value && isSecretEnvName(key, f) ? reveal(value) : value;
       const dirs = new Set<string>();
       for (const file of parseFilesText(typeof f.files === "string" ? f.files : "")) {
         for (let dir = path.posix.dirname(file.path); dir !== "."; dir = path.posix.dirname(dir)) dirs.add(dir);
-        plan.files.push({ path: file.path, mode: file.mode, content: file.content ? reveal(file.content) : "" });
+        plan.files.push({ path: file.path, mode: file.mode, content: file.content && file.secret ? reveal(file.content) : file.content });
       }
       for (const dir of [...dirs].sort()) plan.dirs.push({ path: dir, mode: "0700" });
       break;
@@ -179,7 +198,9 @@ export async function materialize(profile: StoredProfile, opts: MaterializeOptio
   if (!RUN_ID_RE.test(opts.runId)) throw new ProfileError(`"${opts.runId}" is not a usable run id.`);
   const plan = planHome(profile, { modelServerUrl: opts.modelServerUrl });
   if (plan.inPlace) {
-    return { home: plan.inPlace, env: { ...plan.env, KIMI_CODE_HOME: plan.inPlace }, files: [] };
+    // The named directory is the agent's home (HOME, XDG, its own variables); nothing is written to it.
+    const relayEnv = await runHomeEnv(plan.inPlace, opts.agentHomeEnv ?? {}, { create: false });
+    return { home: plan.inPlace, env: { ...plan.env, ...relayEnv, KIMI_CODE_HOME: plan.inPlace }, files: [] };
   }
   const runDir = path.join(opts.runsDir, opts.runId);
   const home = path.join(runDir, "home");
@@ -225,7 +246,10 @@ export async function materialize(profile: StoredProfile, opts: MaterializeOptio
     }
     await chmod(full, mode);
   }
-  return { home, env: { ...plan.env, KIMI_CODE_HOME: home }, files: plan.files.map((f) => ({ path: f.path, mode: f.mode })) };
+  // HOME, XDG and the agent's own home variables point inside the run's home, made after the
+  // profile's files so a profile file can never be replaced by one of these directories.
+  const relayEnv = await runHomeEnv(home, opts.agentHomeEnv ?? {}, { create: true });
+  return { home, env: { ...plan.env, ...relayEnv, KIMI_CODE_HOME: home }, files: plan.files.map((f) => ({ path: f.path, mode: f.mode })) };
 }
 
 /** Refuse a directory of the home that resolves (through a symlink) to somewhere outside it. */
@@ -290,7 +314,8 @@ export async function previewProfile(input: ProfileDraft | StoredProfile, opts: 
       files.push({ path: ".", mode: "", content: `${note} (cannot list: ${(error as Error).message})` });
     }
   }
-  return { files, env: { ...plan.env, KIMI_CODE_HOME: plan.inPlace ?? PREVIEW_HOME } };
+  const home = plan.inPlace ?? PREVIEW_HOME;
+  return { files, env: { ...plan.env, ...(await runHomeEnv(home, {}, { create: false })), KIMI_CODE_HOME: home } };
 }
 
 /** dist/main.mjs of a bundled Kimi Code build (`@moonshot-ai/kimi-code` = 2.1.0). */
@@ -300,6 +325,11 @@ export function kimiMainPath(pkg = "@moonshot-ai/kimi-code"): string {
 
 const DOCTOR_TIMEOUT_MS = 30_000;
 const DOCTOR_MAX_OUTPUT = 1024 * 1024;
+
+/** The relay's home variables of a materialized env (HOME, XDG, …); HOME is the home when absent. */
+function relayHomeEnv(env: Readonly<Record<string, string>>, home: string): Record<string, string> {
+  return { HOME: home, ...Object.fromEntries(Object.entries(env).filter(([name]) => RELAY_ENV.has(name))) };
+}
 
 /**
  * Run `kimi doctor` of the bundled build against a home. It validates config.toml and tui.toml
@@ -314,9 +344,10 @@ export function runDoctor(home: string, env: Record<string, string>, opts: { pkg
   for (const name of Object.keys(extra)) checkGenericEnvName(name, "The doctor's environment");
   const childEnv: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: path.dirname(home) || tmpdir(),
     KIMI_DISABLE_TELEMETRY: "1",
     ...extra,
+    // The home materialize made (HOME, XDG inside it): the doctor never sees the server user's home.
+    ...relayHomeEnv(env, home),
     KIMI_CODE_HOME: home,
   };
   return new Promise((resolve) => {

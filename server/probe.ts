@@ -11,12 +11,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import type { ProbeCell, ProbeError, Verdict } from "../lib/matrix-report";
+import { advertisedMethod, type AdvertisedMethod, type ProbeCell, type ProbeError, type Verdict } from "../lib/matrix-report";
 import { Redactor } from "../lib/redact";
 import { initializeParams } from "../lib/templates";
 import type { ClientCaps, Frame } from "../lib/wire";
-import { Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
-import { childEnv } from "./child-env";
+import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
+import { agentEnv, childEnv } from "./child-env";
 import { PlaygroundError } from "./errors";
 import { homeSecrets, materialize, type StoredProfile, validateFields } from "./profiles";
 import { Run, type RunListener } from "./run";
@@ -54,6 +54,11 @@ export interface ProbeOptions {
   redact: (text: string) => string;
   /** Aborting kills the agent at once; the cell ends as timed-out with detail "cancelled". */
   signal?: AbortSignal;
+  /**
+   * A prompt step after session/new (`--prompt`): session/prompt with this text, so gates that an
+   * agent enforces only at prompt time (Claude: -32000 on session/prompt) show in the verdict.
+   */
+  prompt?: string;
 }
 
 const RUN_LIMITS = { maxFrames: 100_000, maxBytes: 256 << 20, maxLineBytes: 64 << 20 };
@@ -137,6 +142,23 @@ function stderrSince(frames: Frame[], afterSeq: number): string | undefined {
   return text || undefined;
 }
 
+/** What the agent streamed for a prompt: how many session/update notifications, and its message text. */
+function promptStream(frames: Frame[], afterSeq: number): { updates: number; text: string } {
+  let updates = 0;
+  let text = "";
+  for (const f of frames) {
+    if (f.seq <= afterSeq || f.dir !== "in" || f.kind !== "notification" || f.method !== "session/update") continue;
+    updates++;
+    try {
+      const update = (JSON.parse(f.raw) as { params?: { update?: { sessionUpdate?: unknown; content?: { type?: unknown; text?: unknown } } } }).params?.update;
+      if (update?.sessionUpdate === "agent_message_chunk" && update.content?.type === "text" && typeof update.content.text === "string") text += update.content.text;
+    } catch {
+      // A broken line is already a parse-error frame; it carries no text to show.
+    }
+  }
+  return { updates, text: text.trim() };
+}
+
 function exitText(run: Run): string {
   const s = run.summary;
   if (s.state === "failed") return `could not start: ${s.error ?? "unknown error"}`;
@@ -193,11 +215,15 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     let resolved: ResolvedCommand | undefined;
     let failure: PlaygroundError | undefined;
     let env: Record<string, string> = {};
+    /** The variables the profile itself supplies: only these can complete an env_var method. */
+    let profileEnv: Record<string, string> = {};
     try {
       resolved = new Catalog(opts.dataDir).resolve(opts.agent, childEnv(process.env).PATH);
       cell.agent.command = [resolved.file, ...resolved.args].map(redact);
-      const home = await materialize(profile, { runsDir, runId, modelServerUrl: opts.modelServerUrl });
-      env = childEnv(process.env, opts.agent.env, home.env);
+      const home = await materialize(profile, { runsDir, runId, modelServerUrl: opts.modelServerUrl, agentHomeEnv: agentHomeEnv(opts.agent) });
+      // The same layering as a run's (server/child-env.ts): the probe's agent gets the probe's home, never the server user's.
+      env = agentEnv(process.env, opts.agent.env, { kind: profile.kind, env: home.env });
+      profileEnv = home.env;
     } catch (error) {
       failure = error instanceof PlaygroundError ? error : new PlaygroundError((error as Error).message);
     }
@@ -267,14 +293,36 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     const result = initMsg.result ?? {};
     const version = typeof result.protocolVersion === "number" ? result.protocolVersion : null;
     cell.initialize.protocolVersion = version;
-    cell.initialize.authMethods = Array.isArray(result.authMethods)
-      ? result.authMethods.flatMap((m: unknown) => (typeof m === "object" && m !== null && typeof (m as { id?: unknown }).id === "string" ? [(m as { id: string }).id] : []))
-      : [];
+    const methods: AdvertisedMethod[] = Array.isArray(result.authMethods) ? result.authMethods.flatMap((m: unknown) => advertisedMethod(m) ?? []) : [];
+    cell.initialize.authMethods = methods.map((m) => m.id);
+    cell.initialize.methods = methods;
     if (version !== 1) {
       finish("initialize-failed", `the agent answered protocolVersion ${JSON.stringify(result.protocolVersion)}; this client speaks ACP v1`);
       return cell;
     }
     cell.initialize.ok = true;
+
+    // An env_var method the profile can complete: its variables were in the agent's environment
+    // from the spawn (materialize put them there), so it is exercised with `authenticate` now.
+    const envMethod = methods.find((m) => m.type === "env_var" && (m.vars?.length ?? 0) > 0 && (m.vars ?? []).every((v) => (profileEnv[v] ?? "") !== ""));
+    if (envMethod) {
+      const vars = envMethod.vars ?? [];
+      cell.authenticate = { methodId: envMethod.id, vars, ok: false, ms: null };
+      const auth = await ask("authenticate", { methodId: envMethod.id });
+      if (auth.outcome.kind !== "answer") {
+        notAnswered(auth.outcome, "authenticate", auth.requestSeq);
+        return cell;
+      }
+      cell.authenticate.ms = auth.outcome.frame.latencyMs ?? null;
+      const authMsg = parseMessage(auth.outcome.frame);
+      if (authMsg.error) {
+        cell.authenticate.error = authMsg.error;
+        const why = stderrSince(current.ring.all(), auth.requestSeq);
+        finish(authMsg.error.code === -32000 ? "auth-required" : "error", `authenticate ${envMethod.id} (env_var ${vars.join(", ")}): ${authMsg.error.code} ${authMsg.error.message}${why ? `; stderr: ${why}` : ""}`);
+        return cell;
+      }
+      cell.authenticate.ok = true;
+    }
 
     const session = await ask("session/new", { cwd, mcpServers: [] });
     if (session.outcome.kind !== "answer") {
@@ -294,7 +342,37 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     const sessionId = sessionMsg.result?.sessionId;
     if (typeof sessionId === "string") cell.sessionNew.sessionId = sessionId;
     cell.sessionNew.ok = true;
-    finish("session-created", typeof sessionId === "string" ? undefined : "session/new answered without a sessionId");
+    if (opts.prompt === undefined || typeof sessionId !== "string") {
+      finish("session-created", typeof sessionId === "string" ? undefined : "session/new answered without a sessionId");
+      return cell;
+    }
+
+    // The prompt step: a created session is not proof of authentication.
+    cell.prompt = { ok: false, ms: null, updates: 0 };
+    const turn = await ask("session/prompt", { sessionId, prompt: [{ type: "text", text: opts.prompt }] });
+    const streamed = promptStream(current.ring.all(), turn.requestSeq);
+    cell.prompt.updates = streamed.updates;
+    if (streamed.text) cell.prompt.text = clip(redact(streamed.text));
+    if (turn.outcome.kind !== "answer") {
+      notAnswered(turn.outcome, "session/prompt", turn.requestSeq);
+      return cell;
+    }
+    cell.prompt.ms = turn.outcome.frame.latencyMs ?? null;
+    const turnMsg = parseMessage(turn.outcome.frame);
+    if (turnMsg.error) {
+      cell.prompt.error = turnMsg.error;
+      const why = stderrSince(current.ring.all(), turn.requestSeq);
+      const data = turnMsg.error.data !== undefined ? ` ${JSON.stringify(turnMsg.error.data)}` : "";
+      finish(
+        turnMsg.error.code === -32000 ? "prompt-refused" : "prompt-error",
+        `session created, then session/prompt: ${turnMsg.error.code} ${turnMsg.error.message}${data}${why ? `; stderr: ${why}` : ""}`,
+      );
+      return cell;
+    }
+    cell.prompt.ok = true;
+    const stopReason = turnMsg.result?.stopReason;
+    if (typeof stopReason === "string") cell.prompt.stopReason = stopReason;
+    finish("prompt-answered", `stopReason ${typeof stopReason === "string" ? stopReason : "(none)"}${cell.prompt.text ? `; the agent said: ${cell.prompt.text}` : ""}`);
     return cell;
   } finally {
     if (timer) clearTimeout(timer);

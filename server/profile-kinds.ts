@@ -8,10 +8,11 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { AGENT_SOURCES, credentialSources, familyOfKind } from "../lib/credential-sources";
 import { mask } from "../lib/redact";
-import type { ProfileKind, ProfileView } from "../lib/wire";
+import { PROFILE_KINDS as WIRE_PROFILE_KINDS, type ProfileKind, type ProfileView } from "../lib/wire";
 import { checkGenericEnvName, homeFileContentProblem, homeFileProblem, modeProblem, RELAY_ENV, refuseFile } from "./env-policy";
-import { ProfileError } from "./errors";
+import { EnvPolicyError, ProfileError } from "./errors";
 
 export type FieldValue = string | boolean | null;
 export type ProfileFields = Record<string, FieldValue>;
@@ -29,7 +30,7 @@ export interface StoredProfile {
   updatedAt: number;
 }
 
-export const PROFILE_KINDS: readonly ProfileKind[] = ["kimi-api-key", "kimi-oauth", "kimi-env", "logged-out", "existing-home", "generic"];
+export const PROFILE_KINDS: readonly ProfileKind[] = WIRE_PROFILE_KINDS;
 
 export const KIMI_PROVIDERS = ["moonshot-cn", "moonshot-ai", "custom", "offline"] as const;
 export type KimiProvider = (typeof KIMI_PROVIDERS)[number];
@@ -52,11 +53,12 @@ const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
  * part, so the browser still sees which keys and paths exist and can edit the rest.
  */
 interface SecretCodec {
-  mask(value: string): string;
+  /** `fields` are the profile's other fields: the generic kind's secret/plain name lists decide per line. */
+  mask(value: string, fields: ProfileFields): string;
   /** Put stored secrets back wherever the submitted value still carries their masks. */
-  restore(submitted: string, stored: string): string;
+  restore(submitted: string, stored: string, fields: ProfileFields): string;
   /** Every raw secret inside the value, for the redactor. */
-  values(value: string): string[];
+  values(value: string, fields: ProfileFields): string[];
 }
 
 function maskValue(value: string): string {
@@ -89,35 +91,99 @@ function tryParseObject(text: string): Record<string, unknown> | undefined {
 
 const TOKEN_SECRET_KEYS = ["access_token", "refresh_token"] as const;
 
-const tokenSecret: SecretCodec = {
-  mask(value) {
-    const obj = tryParseObject(value);
-    if (!obj) return maskValue(value);
-    for (const key of TOKEN_SECRET_KEYS) if (typeof obj[key] === "string") obj[key] = maskValue(obj[key]);
-    return JSON.stringify(obj, null, 2);
-  },
-  restore(submitted, stored) {
-    if (submitted === tokenSecret.mask(stored)) return stored;
-    const next = tryParseObject(submitted);
-    const prev = tryParseObject(stored);
-    if (!next || !prev) return submitted;
-    let changed = false;
-    for (const key of TOKEN_SECRET_KEYS) {
-      const old = prev[key];
-      if (typeof old === "string" && old.length > 0 && next[key] === maskValue(old)) {
-        next[key] = old;
-        changed = true;
-      }
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Every `[path, value]` of a string under one of `keys`, at any depth. */
+function secretLeaves(value: unknown, keys: ReadonlySet<string>, at: string[] = [], out: [string[], string][] = []): [string[], string][] {
+  if (Array.isArray(value)) value.forEach((v, i) => secretLeaves(v, keys, [...at, String(i)], out));
+  else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      if (keys.has(k) && typeof v === "string" && v.length > 0) out.push([[...at, k], v]);
+      else secretLeaves(v, keys, [...at, k], out);
     }
-    return changed ? JSON.stringify(next, null, 2) : submitted;
-  },
-  values(value) {
-    const obj = tryParseObject(value);
-    const parts = [value];
-    if (obj) for (const key of TOKEN_SECRET_KEYS) if (typeof obj[key] === "string") parts.push(obj[key]);
-    return parts;
-  },
-};
+  }
+  return out;
+}
+
+function getPath(value: unknown, at: string[]): unknown {
+  return at.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+
+function setPath(value: Json, at: string[], leaf: string): void {
+  const parent = getPath(value, at.slice(0, -1));
+  if (typeof parent === "object" && parent !== null) (parent as Record<string, Json>)[at[at.length - 1]] = leaf;
+}
+
+/**
+ * A JSON credentials file whose secrets sit under known keys (a token file, Codex's auth.json):
+ * those string values are masked wherever they are nested, the rest (expiry, scopes, auth mode)
+ * stays readable. Text that is not JSON is masked whole.
+ */
+function jsonSecret(keyList: readonly string[]): SecretCodec {
+  const keys = new Set(keyList);
+  const codec: SecretCodec = {
+    mask(value) {
+      const obj = tryParseObject(value) as Json | undefined;
+      if (!obj) return maskValue(value);
+      for (const [at, leaf] of secretLeaves(obj, keys)) setPath(obj, at, maskValue(leaf));
+      return JSON.stringify(obj, null, 2);
+    },
+    restore(submitted, stored, fields) {
+      if (submitted === codec.mask(stored, fields)) return stored;
+      const next = tryParseObject(submitted) as Json | undefined;
+      const prev = tryParseObject(stored);
+      if (!next || !prev) return submitted;
+      let changed = false;
+      for (const [at, old] of secretLeaves(prev, keys)) {
+        if (getPath(next, at) === maskValue(old)) {
+          setPath(next, at, old);
+          changed = true;
+        }
+      }
+      return changed ? JSON.stringify(next, null, 2) : submitted;
+    },
+    values(value) {
+      const obj = tryParseObject(value);
+      return obj ? [value, ...secretLeaves(obj, keys).map(([, leaf]) => leaf)] : [value];
+    },
+  };
+  return codec;
+}
+
+const tokenSecret = jsonSecret(TOKEN_SECRET_KEYS);
+
+/** Gemini's oauth_creds.json (google-auth-library Credentials). */
+const GEMINI_OAUTH_KEYS = ["access_token", "refresh_token", "id_token"];
+/** Claude Code's .credentials.json: `{"claudeAiOauth":{"accessToken","refreshToken",…}}`. */
+const CLAUDE_CREDENTIAL_KEYS = ["accessToken", "refreshToken"];
+/** Codex's auth.json: `{"auth_mode":"apikey","OPENAI_API_KEY":"…"}` or ChatGPT `tokens`. */
+const CODEX_AUTH_KEYS = ["OPENAI_API_KEY", "id_token", "access_token", "refresh_token"];
+
+// ─── Which values of a generic profile are secret ──────────────────────────────────────────────
+
+/**
+ * Words that make a variable's value a secret by its name. Everything else (a model id, a base URL,
+ * an auth mode such as `gemini-api-key`… ) is shown and recorded verbatim: redacting every value of
+ * a profile turned `gpt-4o-mini` and `google` into ‹redacted› in every frame.
+ */
+export const SECRET_NAME_WORDS = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASS", "CREDENTIAL", "AUTH", "COOKIE", "SESSION", "PRIVATE"] as const;
+const SECRET_NAME_RE = new RegExp(SECRET_NAME_WORDS.join("|"));
+
+/** Names from a generic profile's "also secret" / "not secret" fields: spaces, commas or new lines between them. */
+export function nameList(value: FieldValue | undefined): string[] {
+  return typeof value === "string" ? value.split(/[\s,]+/).map((n) => n.trim()).filter(Boolean) : [];
+}
+
+/**
+ * Whether a generic profile's variable is a secret: listed under "not secret" → no; listed under
+ * "also secret" → yes; otherwise by its name (KEY, TOKEN, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH,
+ * COOKIE, SESSION, PRIVATE anywhere in it).
+ */
+export function isSecretEnvName(name: string, fields: ProfileFields): boolean {
+  if (nameList(fields.plainNames).includes(name)) return false;
+  if (nameList(fields.secretNames).includes(name)) return true;
+  return SECRET_NAME_RE.test(name);
+}
 
 interface EnvLine {
   key?: string;
@@ -135,24 +201,35 @@ function splitEnvLines(text: string): EnvLine[] {
 }
 
 const envSecret: SecretCodec = {
-  mask: (value) => splitEnvLines(value).map((l) => (l.key === undefined ? l.raw : `${l.key}=${maskValue(l.value ?? "")}`)).join("\n"),
-  restore(submitted, stored) {
+  mask: (value, fields) =>
+    splitEnvLines(value)
+      .map((l) => (l.key === undefined || !isSecretEnvName(l.key, fields) ? l.raw : `${l.key}=${maskValue(l.value ?? "")}`))
+      .join("\n"),
+  restore(submitted, stored, fields) {
     const old = new Map(splitEnvLines(stored).flatMap((l) => (l.key === undefined ? [] : [[l.key, l.value ?? ""] as const])));
     return splitEnvLines(submitted)
       .map((l) => {
         if (l.key === undefined) return l.raw;
         const prev = old.get(l.key);
+        // A value that was secret when stored may have been sent back masked even if the name is
+        // now marked "not secret": the mask still means "unchanged".
         return prev !== undefined && prev.length > 0 && l.value === maskValue(prev) ? `${l.key}=${prev}` : l.raw;
       })
       .join("\n");
   },
-  values: (value) => splitEnvLines(value).flatMap((l) => (l.value ? [l.value] : [])),
+  values: (value, fields) => splitEnvLines(value).flatMap((l) => (l.key !== undefined && l.value && isSecretEnvName(l.key, fields) ? [l.value] : [])),
 };
 
 export interface GenericFile {
   path: string;
   content: string;
   mode: string;
+  /**
+   * Whether the content is a secret; true unless the entry says `"secret": false`. A file in a
+   * credentials profile is most often a token or key file whose format the playground cannot know,
+   * so missing a secret is the worse mistake; a plain settings file is marked false by its author.
+   */
+  secret: boolean;
 }
 
 /** Lines this long inside a credentials file are worth redacting on their own (a key echoed alone). */
@@ -167,14 +244,25 @@ function tryParseFiles(text: string): Record<string, unknown>[] | undefined {
   }
 }
 
+const isSecretFile = (f: Record<string, unknown>): boolean => f.secret !== false;
+
+/** Every string leaf of a JSON document at least this long, so a token echoed alone is caught too. */
+function jsonLeaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") {
+    if (value.length >= MIN_FILE_LINE_SECRET) out.push(value);
+  } else if (Array.isArray(value)) for (const v of value) jsonLeaves(v, out);
+  else if (typeof value === "object" && value !== null) for (const v of Object.values(value)) jsonLeaves(v, out);
+  return out;
+}
+
 const filesSecret: SecretCodec = {
-  mask(value) {
+  mask(value, fields) {
     const list = tryParseFiles(value);
     if (!list) return maskValue(value);
-    return JSON.stringify(list.map((f) => ({ ...f, content: typeof f.content === "string" ? maskValue(f.content) : f.content })), null, 2);
+    return JSON.stringify(list.map((f) => ({ ...f, content: typeof f.content === "string" && isSecretFile(f) ? maskValue(f.content) : f.content })), null, 2);
   },
-  restore(submitted, stored) {
-    if (submitted === filesSecret.mask(stored)) return stored;
+  restore(submitted, stored, fields) {
+    if (submitted === filesSecret.mask(stored, fields)) return stored;
     const next = tryParseFiles(submitted);
     const prev = tryParseFiles(stored);
     if (!next || !prev) return submitted;
@@ -193,9 +281,15 @@ const filesSecret: SecretCodec = {
   values(value) {
     const list = tryParseFiles(value) ?? [];
     return list.flatMap((f) => {
-      if (typeof f.content !== "string" || f.content.length === 0) return [];
+      if (!isSecretFile(f) || typeof f.content !== "string" || f.content.length === 0) return [];
       const lines = f.content.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= MIN_FILE_LINE_SECRET);
-      return [f.content, ...lines];
+      let leaves: string[] = [];
+      try {
+        leaves = jsonLeaves(JSON.parse(f.content));
+      } catch {
+        // Not JSON: the whole content and its lines are the secrets.
+      }
+      return [f.content, ...lines, ...leaves];
     });
   },
 };
@@ -205,6 +299,14 @@ const SECRET_FIELDS: Record<ProfileKind, Record<string, SecretCodec>> = {
   "kimi-api-key": { apiKey: plainSecret },
   "kimi-oauth": { token: tokenSecret },
   "kimi-env": { apiKey: plainSecret },
+  "gemini-api-key": { apiKey: plainSecret },
+  "gemini-oauth": { creds: jsonSecret(GEMINI_OAUTH_KEYS) },
+  "claude-api-key": { apiKey: plainSecret },
+  "claude-credentials": { credentials: jsonSecret(CLAUDE_CREDENTIAL_KEYS) },
+  "codex-api-key": { apiKey: plainSecret },
+  "codex-auth-json": { authJson: jsonSecret(CODEX_AUTH_KEYS) },
+  "qwen-openai": { apiKey: plainSecret },
+  "copilot-token": { token: plainSecret },
   "logged-out": {},
   "existing-home": {},
   generic: { env: envSecret, files: filesSecret },
@@ -219,7 +321,7 @@ export function maskFields(kind: ProfileKind, fields: ProfileFields): ProfileFie
   const out: ProfileFields = {};
   for (const [key, value] of Object.entries(fields)) {
     const codec = SECRET_FIELDS[kind][key];
-    out[key] = codec && typeof value === "string" ? codec.mask(value) : value;
+    out[key] = codec && typeof value === "string" ? codec.mask(value, fields) : value;
   }
   return out;
 }
@@ -232,17 +334,21 @@ export function restoreSecrets(kind: ProfileKind, submitted: ProfileFields, prev
     const next = out[key];
     const stored = previous.fields[key];
     // Switching kind keeps a secret whose field means the same (apiKey of API-key ⇄ env profiles).
-    if (SECRET_FIELDS[previous.kind][key] === codec && typeof next === "string" && typeof stored === "string") out[key] = codec.restore(next, stored);
+    if (SECRET_FIELDS[previous.kind][key] === codec && typeof next === "string" && typeof stored === "string") out[key] = codec.restore(next, stored, previous.fields);
   }
   return out;
 }
 
-/** Raw secrets a profile carries, including those inside an existing home it points at. */
+/**
+ * Raw secrets a profile carries, including those inside an existing home it points at: its secret
+ * fields only. A generic profile's non-secret variables and files (`"secret": false`) are data the
+ * frames show verbatim.
+ */
 export function profileSecrets(profile: StoredProfile): string[] {
   const out: string[] = [];
   for (const [key, codec] of Object.entries(SECRET_FIELDS[profile.kind])) {
     const value = profile.fields[key];
-    if (typeof value === "string" && value.length > 0) out.push(...codec.values(value));
+    if (typeof value === "string" && value.length > 0) out.push(...codec.values(value, profile.fields));
   }
   if (profile.kind === "existing-home" && typeof profile.fields.path === "string") out.push(...homeSecrets(profile.fields.path));
   return out;
@@ -273,8 +379,26 @@ export function homeSecrets(dir: string): string[] {
   } catch {
     // No credentials directory.
   }
+  // The other agents' login files, where an existing home used as HOME keeps them.
+  for (const [rel, keys] of AGENT_HOME_CREDENTIALS) {
+    try {
+      const obj = tryParseObject(readFileSync(path.join(dir, rel), "utf8"));
+      if (obj) out.push(...secretLeaves(obj, new Set(keys)).map(([, leaf]) => leaf));
+    } catch {
+      // Not there: that agent never logged in with this home.
+    }
+  }
   return out;
 }
+
+/** Credentials files of the agent kinds (as agentKindPlan writes them) and the keys holding their secrets. */
+const AGENT_HOME_CREDENTIALS: readonly [string, readonly string[]][] = [
+  [".gemini/oauth_creds.json", GEMINI_OAUTH_KEYS],
+  [".claude/.credentials.json", CLAUDE_CREDENTIAL_KEYS],
+  [".claude/.claude.json", ["primaryApiKey"]],
+  [".claude.json", ["primaryApiKey"]],
+  [".codex/auth.json", CODEX_AUTH_KEYS],
+];
 
 // ─── Validation ────────────────────────────────────────────────────────────────────────────────
 
@@ -381,7 +505,13 @@ export function parseEnvText(text: string): ParsedEnv {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       throw new ProfileError(`${where} is not KEY=VALUE: "${key || line.slice(0, 20)}${eq > 0 ? "=…" : ""}".`, "Write one KEY=VALUE per line (letters, digits and _ in the key; no `export`, no quotes needed).");
     }
-    if (RELAY_ENV.has(key)) throw new ProfileError(`${where} sets ${key}, which the playground sets itself.`, "Each run gets its own fresh home through KIMI_CODE_HOME; use the files list to put files in it.");
+    if (RELAY_ENV.has(key)) {
+      throw new EnvPolicyError(
+        key,
+        `${where} sets ${key}, which a profile may not set: it is one of the home variables the playground sets itself, pointing into the run's own home.`,
+        "Each run gets its own fresh home (HOME, XDG_*, KIMI_CODE_HOME, the agent's own home variable); use the files list to put files in it.",
+      );
+    }
     checkGenericEnvName(key, where);
     if (key in out) throw new ProfileError(`${where} sets ${key} a second time.`, "Keep one line per variable.");
     out[key] = raw.slice(eq + 1);
@@ -424,7 +554,8 @@ export function parseFilesText(text: string): GenericFile[] {
     if (typeof mode !== "string" || !/^0?[0-7]{3}$/.test(mode)) throw new ProfileError(`${where} (${rel}): mode must be an octal string like "0600".`);
     const modeIssue = modeProblem(Number.parseInt(mode, 8));
     if (modeIssue) refuseFile(where, rel, `mode ${mode} is ${modeIssue}`);
-    return { path: rel, content: e.content, mode: mode.padStart(4, "0") };
+    if (e.secret !== undefined && typeof e.secret !== "boolean") throw new ProfileError(`${where} (${rel}): "secret" must be true or false.`, 'Leave it out (the content is then secret) or write "secret": false for a plain settings file.');
+    return { path: rel, content: e.content, mode: mode.padStart(4, "0"), secret: e.secret !== false };
   });
 }
 
@@ -440,6 +571,38 @@ function readableDirectory(raw: string): string {
     throw new ProfileError(`${dir} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, "Check the path and that the relay's user may read it.");
   }
   return path.resolve(dir);
+}
+
+/** The variables a Codex API-key profile may use: the two its env_var auth methods name. */
+export const CODEX_KEY_VARS = ["CODEX_API_KEY", "OPENAI_API_KEY"] as const;
+/** Copilot CLI reads these in this order. */
+export const COPILOT_TOKEN_VARS = ["COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"] as const;
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], label: string): T {
+  if (!allowed.includes(value as T)) throw new ProfileError(`${label} "${value}" is not one of ${allowed.join(", ")}.`, `Pick one of: ${allowed.join(", ")}.`);
+  return value as T;
+}
+
+/** A generic profile's name list, normalized to one space between names; every name must be a variable name. */
+function envNames(value: FieldValue | undefined, label: string): string {
+  const names = nameList(value);
+  const bad = names.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
+  if (bad) throw new ProfileError(`"${label}" lists "${bad}", which is not a variable name.`, "List variable names separated by spaces or commas, e.g. MY_ENDPOINT_SECRET.");
+  return [...new Set(names)].join(" ");
+}
+
+/**
+ * A pasted credentials file of an agent (Gemini's oauth_creds.json, Claude's .credentials.json,
+ * Codex's auth.json): a JSON object holding at least one non-empty secret under `keys`. Kept as the
+ * user pasted it, re-indented, so unknown fields the agent writes survive.
+ */
+function credentialsJson(text: string, fileName: string, keys: readonly string[], example: string): string {
+  if (text.length === 0) throw new ProfileError(`The ${fileName} content is empty.`, `Paste the whole file, e.g. ${example}.`);
+  const obj = tryParseObject(text);
+  if (!obj) throw new ProfileError(`The ${fileName} content is not a JSON object.`, `Paste the whole file, e.g. ${example}.`);
+  if (secretLeaves(obj, new Set(keys)).length === 0) throw new ProfileError(`The ${fileName} content holds none of ${keys.join(", ")}.`, `That is what the agent reads as its login, e.g. ${example}.`);
+  if (/[…•]/.test(JSON.stringify(secretLeaves(obj, new Set(keys))))) throw new ProfileError(`The ${fileName} content still holds a masked value.`, "Paste the full file; the masked form only means \"unchanged\" for the value this profile already stores.");
+  return JSON.stringify(obj, null, 2);
 }
 
 /** Validate a profile's fields for its kind and return them normalized, unknown fields dropped. */
@@ -475,12 +638,44 @@ export function validateFields(kind: ProfileKind, fields: ProfileFields): Profil
       const inPlace = fields.inPlace === true || fields.inPlace === "true";
       return { path: readableDirectory(str(fields, "path")), inPlace };
     }
+    case "gemini-api-key":
+      return { apiKey: secretText(str(fields, "apiKey"), "GEMINI_API_KEY", "Paste the key from Google AI Studio (aistudio.google.com/apikey).") };
+    case "gemini-oauth":
+      return { creds: credentialsJson(str(fields, "creds"), "oauth_creds.json", GEMINI_OAUTH_KEYS, '{"access_token":"ya29.…","refresh_token":"1//…","token_type":"Bearer","expiry_date":1767225600000}') };
+    case "claude-api-key":
+      return { apiKey: secretText(str(fields, "apiKey"), "ANTHROPIC_API_KEY", "Paste the key from console.anthropic.com (sk-ant-…).") };
+    case "claude-credentials":
+      return { credentials: credentialsJson(str(fields, "credentials"), ".credentials.json", CLAUDE_CREDENTIAL_KEYS, '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-…","refreshToken":"sk-ant-ort01-…","expiresAt":1767225600000,"scopes":["user:inference"]}}') };
+    case "codex-api-key":
+      return {
+        envVar: oneOf(str(fields, "envVar") || CODEX_KEY_VARS[0], CODEX_KEY_VARS, "The variable"),
+        apiKey: secretText(str(fields, "apiKey"), "The API key", "Paste an OpenAI API key (sk-…)."),
+      };
+    case "codex-auth-json":
+      return { authJson: credentialsJson(str(fields, "authJson"), "auth.json", CODEX_AUTH_KEYS, '{"auth_mode":"apikey","OPENAI_API_KEY":"sk-…"}') };
+    case "qwen-openai":
+      return {
+        apiKey: secretText(str(fields, "apiKey"), "OPENAI_API_KEY", "Paste the key of the OpenAI-compatible endpoint (DashScope, OpenRouter, a local server…)."),
+        baseUrl: httpUrl(str(fields, "baseUrl"), "OPENAI_BASE_URL"),
+        model: identifier(str(fields, "model"), "OPENAI_MODEL", "qwen3-coder-plus"),
+      };
+    case "copilot-token":
+      return {
+        envVar: oneOf(str(fields, "envVar") || COPILOT_TOKEN_VARS[0], COPILOT_TOKEN_VARS, "The variable"),
+        token: secretText(str(fields, "token"), "The GitHub token", "A fine-grained personal access token with the Copilot Requests permission (github_pat_…)."),
+      };
     case "generic": {
       const env = typeof fields.env === "string" ? fields.env.replace(/\r\n/g, "\n") : "";
       parseEnvText(env);
       const filesText = typeof fields.files === "string" ? fields.files : "";
       const files = parseFilesText(filesText);
-      return { env, files: files.length > 0 ? JSON.stringify(files, null, 2) : "" };
+      return {
+        env,
+        // `secret` is written only when false: true is the default, and older files have no such key.
+        files: files.length > 0 ? JSON.stringify(files.map(({ secret, ...f }) => (secret ? f : { ...f, secret })), null, 2) : "",
+        secretNames: envNames(fields.secretNames, "Also secret"),
+        plainNames: envNames(fields.plainNames, "Not secret"),
+      };
     }
   }
 }
@@ -490,6 +685,70 @@ export function validateName(name: string): string {
   if (trimmed.length === 0) throw new ProfileError("The profile name is empty.", "Give the profile a name you will recognize in the run list.");
   if (trimmed.length > MAX_NAME_LENGTH) throw new ProfileError(`The profile name is longer than ${MAX_NAME_LENGTH} characters.`, "Use a shorter name.");
   return trimmed;
+}
+
+// ─── Homes of the agent kinds ──────────────────────────────────────────────────────────────────
+
+export interface AgentKindPlan {
+  /** Relative to the run's home, which is the agent's HOME. */
+  files: { path: string; content: string; mode: string }[];
+  env: Record<string, string>;
+}
+
+/** The auth type Gemini CLI reads from `security.auth.selectedType` in ~/.gemini/settings.json. */
+function geminiSettings(selectedType: "gemini-api-key" | "oauth-personal"): string {
+  return `${JSON.stringify({ security: { auth: { selectedType } } }, null, 2)}\n`;
+}
+
+/**
+ * The files and variables each agent kind gives a run, as the agent itself would have them after
+ * its own login: Gemini's settings.json + oauth_creds.json, Claude Code's .claude/.credentials.json,
+ * Codex's .codex/auth.json (the shape codex-acp's authenticate writes), Qwen's settings.json.
+ * `reveal` turns a secret into what the output shows (itself for a run, its mask for the preview).
+ * Shared by materialize.ts planHome and the source list above, so they cannot disagree.
+ */
+export function agentKindPlan(kind: ProfileKind, f: ProfileFields, reveal: (secret: string) => string): AgentKindPlan {
+  const plan: AgentKindPlan = { files: [], env: {} };
+  const text = (key: string): string => (typeof f[key] === "string" ? (f[key] as string) : "");
+  const json = (key: string, codec: SecretCodec): string => {
+    // Reveal through the codec: a masked preview masks only the secret leaves.
+    const value = text(key);
+    return `${reveal(value) === value ? value : codec.mask(value, f)}\n`;
+  };
+  switch (kind) {
+    case "gemini-api-key":
+      plan.env.GEMINI_API_KEY = reveal(text("apiKey"));
+      plan.files.push({ path: ".gemini/settings.json", mode: "0600", content: geminiSettings("gemini-api-key") });
+      break;
+    case "gemini-oauth":
+      plan.files.push({ path: ".gemini/settings.json", mode: "0600", content: geminiSettings("oauth-personal") });
+      plan.files.push({ path: ".gemini/oauth_creds.json", mode: "0600", content: json("creds", SECRET_FIELDS["gemini-oauth"].creds) });
+      break;
+    case "claude-api-key":
+      plan.env.ANTHROPIC_API_KEY = reveal(text("apiKey"));
+      break;
+    case "claude-credentials":
+      plan.files.push({ path: ".claude/.credentials.json", mode: "0600", content: json("credentials", SECRET_FIELDS["claude-credentials"].credentials) });
+      break;
+    case "codex-api-key":
+      plan.env[text("envVar") || CODEX_KEY_VARS[0]] = reveal(text("apiKey"));
+      break;
+    case "codex-auth-json":
+      plan.files.push({ path: ".codex/auth.json", mode: "0600", content: json("authJson", SECRET_FIELDS["codex-auth-json"].authJson) });
+      break;
+    case "qwen-openai":
+      plan.env.OPENAI_API_KEY = reveal(text("apiKey"));
+      plan.env.OPENAI_BASE_URL = text("baseUrl");
+      plan.env.OPENAI_MODEL = text("model");
+      plan.files.push({ path: ".qwen/settings.json", mode: "0600", content: `${JSON.stringify({ security: { auth: { selectedType: "openai" } } }, null, 2)}\n` });
+      break;
+    case "copilot-token":
+      plan.env[text("envVar") || COPILOT_TOKEN_VARS[0]] = reveal(text("token"));
+      break;
+    default:
+      break;
+  }
+  return plan;
 }
 
 // ─── Views ─────────────────────────────────────────────────────────────────────────────────────
@@ -504,6 +763,19 @@ export function profileSources(profile: StoredProfile): string[] {
       return ["config.toml oauth (managed:kimi-code)", "credentials/kimi-code.json"];
     case "kimi-env":
       return ["env KIMI_MODEL_API_KEY"];
+    case "gemini-api-key":
+    case "gemini-oauth":
+    case "claude-api-key":
+    case "claude-credentials":
+    case "codex-api-key":
+    case "codex-auth-json":
+    case "qwen-openai":
+    case "copilot-token": {
+      // Exactly what the home generator writes: its variables and files, by the same keys the
+      // agent's source list uses (lib/credential-sources.ts).
+      const plan = agentKindPlan(profile.kind, f, (s) => s);
+      return [...Object.keys(plan.env).map((k) => `env ${k}`), ...plan.files.map((file) => `file ${file.path}`)];
+    }
     case "logged-out":
       return [];
     case "existing-home": {
@@ -551,5 +823,7 @@ export function toView(profile: StoredProfile, now = Date.now()): ProfileView {
     }
   }
   if (profile.kind === "existing-home" && profile.fields.inPlace === true) view.warning = IN_PLACE_WARNING;
+  const family = familyOfKind(profile.kind);
+  if (family) view.agentSources = { label: AGENT_SOURCES[family].label, sources: credentialSources(family, view.sources) };
   return view;
 }

@@ -7,6 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { Correlator } from "../lib/correlate";
 import { classify, idFromKey } from "../lib/jsonrpc";
+import { settleServedMethod } from "../lib/schema-notes";
+import { stdoutPromptNote } from "../lib/auth-frames";
 import type { Direction, Frame, FrameKind, LifecycleInfo, RunSummary } from "../lib/wire";
 import { AgentProcess, type SpawnSpec } from "./agent-process";
 import { LineSplitter, type SplitLine } from "./line-splitter";
@@ -330,7 +332,8 @@ export class Run {
       errorCode: c.errorCode,
       errorMessage: c.errorMessage,
       updateKind: c.updateKind,
-      note: line.crlf ? joinNotes(note, "line ended with CRLF") : note,
+      // An interactive prompt on stdout (Gemini's OAuth login) is a protocol breach worth naming.
+      note: withPromptNote(line.crlf ? joinNotes(note, "line ended with CRLF") : note, dir === "in" && c.kind === "malformed" ? stdoutPromptNote(shown) : undefined),
       auto: auto || undefined,
       injected,
     }, false, shown);
@@ -354,7 +357,10 @@ export class Run {
         const req = this.ring.get(pair.requestSeq);
         // The request's recorded method is already redacted; the correlator keeps the real one.
         frame.method = req?.method ?? this.options.redact(pair.method);
-        if (req) req.pairSeq = frame.seq;
+        if (req) {
+          req.pairSeq = frame.seq;
+          settleServedMethod(req, frame);
+        }
         if (pair.method === "initialize" && c.kind === "response") this.readAgentInfo(c.value);
       } else {
         frame.note = joinNotes(frame.note, "no outstanding request with this id");
@@ -581,6 +587,10 @@ export function lineLimitProblem(text: string, maxLineBytes: number, bytes?: num
 function answerMessage(id: string, answer: { result?: unknown; error?: { code: number; message: string; data?: unknown } }): Record<string, unknown> {
   const base = { jsonrpc: "2.0", id: idFromKey(id) };
   return answer.error ? { ...base, error: answer.error } : { ...base, result: answer.result ?? {} };
+}
+
+function withPromptNote(note: string | undefined, prompt: string | undefined): string | undefined {
+  return prompt ? joinNotes(note, prompt) : note;
 }
 
 function joinNotes(first: string | undefined, second: string): string {

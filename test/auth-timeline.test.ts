@@ -33,14 +33,14 @@ describe("auth method classification", () => {
     assert.equal(classifyAuthMethod({ id: "key", name: "API key" })?.class, "agent");
     assert.equal(classifyAuthMethod({ id: "key", type: "agent", name: "API key" })?.class, "agent");
     assert.equal(classifyAuthMethod({ id: "tui", name: "Login", _meta: { "terminal-auth": { command: "claude", args: ["login"] } } })?.class, "legacy-terminal");
-    assert.equal(classifyAuthMethod({ id: "env", type: "env_var", name: "Env" })?.class, "unknown");
+    assert.equal(classifyAuthMethod({ id: "env", type: "oauth-device", name: "Env" })?.class, "unknown");
     assert.equal(classifyAuthMethod({ name: "no id" }), undefined);
   });
 
   test("the initialize step lists every method with its class", () => {
     const log = new FrameLog();
     log.spawn();
-    log.initialize({ methods: [KIMI_LOGIN_METHOD, { id: "key", name: "API key" }, { id: "tui", name: "TUI", _meta: { "terminal-auth": { command: "x", args: [] } } }, { id: "env", type: "env_var", name: "Env" }] });
+    log.initialize({ methods: [KIMI_LOGIN_METHOD, { id: "key", name: "API key" }, { id: "tui", name: "TUI", _meta: { "terminal-auth": { command: "x", args: [] } } }, { id: "env", type: "oauth-device", name: "Env" }] });
     const init = byId(authTimeline(log.frames)).initialize;
     assert.equal(init.state, "ok");
     assert.deepEqual(init.methods?.map((m) => `${m.id}=${m.class}`), ["login=terminal", "key=agent", "tui=legacy-terminal", "env=unknown"]);

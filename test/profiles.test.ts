@@ -86,7 +86,8 @@ test("masked views never contain a secret", async () => {
   const views = JSON.stringify(store.list());
   for (const s of secrets.filter((x) => x.length >= 4)) assert.ok(!views.includes(s), `view leaks ${s}`);
   const generic = store.list().find((p) => p.name === "Generic");
-  assert.equal(generic?.fields.env, `OPENAI_API_KEY=${mask("sk-openai-secret-value-42")}\n# comment\nSHORT=••••`);
+  // Issue #12: only secret values are masked (SHORT is not a secret by its name), see test/agent-profiles.test.ts.
+  assert.equal(generic?.fields.env, `OPENAI_API_KEY=${mask("sk-openai-secret-value-42")}\n# comment\nSHORT=abc`);
   assert.deepEqual(generic?.sources, ["env OPENAI_API_KEY", "env SHORT", "file creds/token.json"]);
 });
 
@@ -274,7 +275,19 @@ test("every kind materializes a fresh private home that kimi doctor 2.1.0 accept
   const oauthConfig = parseToml(await readFile(path.join(oauthHome, "config.toml"), "utf8")) as { providers: Record<string, { oauth?: unknown }> };
   assert.deepEqual({ ...(oauthConfig.providers["managed:kimi-code"].oauth as object) }, { storage: "file", key: "oauth/kimi-code" });
   assert.deepEqual(await readdir(byName.get("Logged out")!.home), []);
-  assert.deepEqual(byName.get("env")!.env, { KIMI_MODEL_NAME: "kimi-k2.7-code", KIMI_MODEL_API_KEY: "env-secret-key-0123456789", KIMI_MODEL_BASE_URL: "https://proxy.example/v1", KIMI_CODE_HOME: byName.get("env")!.home });
+  const envHome = byName.get("env")!.home;
+  // HOME and the XDG directories point into the run's home too (issue 12 §1).
+  assert.deepEqual(byName.get("env")!.env, {
+    KIMI_MODEL_NAME: "kimi-k2.7-code",
+    KIMI_MODEL_API_KEY: "env-secret-key-0123456789",
+    KIMI_MODEL_BASE_URL: "https://proxy.example/v1",
+    KIMI_CODE_HOME: envHome,
+    HOME: envHome,
+    XDG_CONFIG_HOME: path.join(envHome, ".config"),
+    XDG_DATA_HOME: path.join(envHome, ".local", "share"),
+    XDG_STATE_HOME: path.join(envHome, ".local", "state"),
+    XDG_CACHE_HOME: path.join(envHome, ".cache"),
+  });
   const copied = byName.get("copied")!.home;
   assert.equal(await readFile(path.join(copied, "logs", "kimi-code.log"), "utf8"), "old log\n");
   assert.equal(await modeOf(path.join(copied, "credentials", "kimi-code.json")), 0o600);

@@ -53,7 +53,7 @@ test("initialize params follow the capability toggles", () => {
   assert.deepEqual(p.clientCapabilities, { fs: { readTextFile: false, writeTextFile: true }, terminal: true, _meta: { "terminal-auth": true } });
 });
 
-test("auth methods are classified as agent, terminal, legacy or unknown", () => {
+test("auth methods are classified as agent, terminal, legacy, env_var or unknown", () => {
   const kimi = {
     id: "login",
     type: "terminal",
@@ -66,7 +66,11 @@ test("auth methods are classified as agent, terminal, legacy or unknown", () => 
   assert.deepEqual(classifyAuthMethod(kimi)?.legacy, { command: "/x/main.mjs", args: ["login"], label: "L" });
   assert.equal(classifyAuthMethod({ id: "a", name: "A" })?.class, "agent");
   assert.equal(classifyAuthMethod({ id: "b", name: "B", _meta: { "terminal-auth": { command: "kimi", args: ["login"] } } })?.class, "legacy-terminal");
-  assert.equal(classifyAuthMethod({ id: "c", name: "C", type: "env_var" })?.class, "unknown");
+  // Codex's shape (issue 12): a typed env_var method with the variables it reads.
+  const codex = classifyAuthMethod({ id: "c", name: "C", type: "env_var", vars: [{ name: "CODEX_API_KEY" }] });
+  assert.equal(codex?.class, "env_var");
+  assert.deepEqual(codex?.vars?.map((v) => v.name), ["CODEX_API_KEY"]);
+  assert.equal(classifyAuthMethod({ id: "d", name: "D", type: "oauth-device" })?.class, "unknown");
   assert.equal(classifyAuthMethod({ name: "no id" }), undefined);
 });
 

@@ -110,9 +110,11 @@ describe("env policy (unit)", () => {
     assert.ok(thrown(() => agentEnv(process.env, {}, { kind: "generic", env: { NODE_OPTIONS: "--require /x", KIMI_CODE_HOME: "/h" } })) instanceof EnvPolicyError);
     assert.ok(thrown(() => agentEnv(process.env, {}, { kind: "kimi-api-key", env: { LD_PRELOAD: "/x.so", KIMI_CODE_HOME: "/h" } })) instanceof EnvPolicyError);
     // The catalog is trusted (KIMI_DISABLE_TELEMETRY stays), but the home is the relay's.
-    const env = agentEnv({ PATH: "/usr/bin", HOME: "/root" }, { KIMI_DISABLE_TELEMETRY: "1", KIMI_CODE_HOME: "/etc", HOME: "/etc" }, { kind: "kimi-api-key", env: { KIMI_CODE_HOME: "/runs/run-1/home" } });
+    const env = agentEnv({ PATH: "/usr/bin", HOME: "/root" }, { KIMI_DISABLE_TELEMETRY: "1", KIMI_CODE_HOME: "/etc", HOME: "/etc", CODEX_HOME: "/root/.codex" }, { kind: "kimi-api-key", env: { KIMI_CODE_HOME: "/runs/run-1/home", HOME: "/runs/run-1/home" } });
     assert.equal(env.KIMI_CODE_HOME, "/runs/run-1/home");
-    assert.equal(env.HOME, "/root", "the catalog does not move HOME");
+    // Issue 12: HOME is the run's home too, never the server user's (/root) nor the catalog's.
+    assert.equal(env.HOME, "/runs/run-1/home", "the catalog does not move HOME");
+    assert.equal(env.CODEX_HOME, undefined, "the catalog does not set an agent's home variable");
     assert.equal(env.KIMI_DISABLE_TELEMETRY, "1");
     // planHome (preview, doctor, materialize) refuses a stored generic profile with NODE_OPTIONS.
     assert.ok(thrown(() => planHome({ kind: "generic", fields: { env: "NODE_OPTIONS=--require /x", files: "" } })) instanceof EnvPolicyError);

@@ -192,9 +192,9 @@ test("V-14: the login terminal's xterm answers no terminal query (DA, DSR/CPR, D
   assert.equal(isColorQuery("4;1;?"), true);
   assert.equal(isColorQuery("11;rgb:00/00/00"), false);
   // Only the tab being typed in forwards input.
-  assert.equal(acceptTerminalInput({ documentFocused: true, focusInTerminal: true }), true);
-  assert.equal(acceptTerminalInput({ documentFocused: false, focusInTerminal: true }), false);
-  assert.equal(acceptTerminalInput({ documentFocused: true, focusInTerminal: false }), false);
+  assert.equal(acceptTerminalInput({ documentVisible: true, focusInTerminal: true }), true);
+  assert.equal(acceptTerminalInput({ documentVisible: false, focusInTerminal: true }), false);
+  assert.equal(acceptTerminalInput({ documentVisible: true, focusInTerminal: false }), false);
 });
 
 test("V-7: a copied existing home dereferences its symlinks (inside and outside the source), so an agent's rewrite never reaches the originals; the preview says so", async () => {
