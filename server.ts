@@ -18,6 +18,8 @@ import { browserHostReaches, type GuardPolicy, guardRequest, newBrowserHost, new
 import { Hub } from "./server/hub";
 import { Logger } from "./server/logger";
 import { startModelServer } from "./server/model-server";
+import { OAuthEmulator } from "./server/oauth-emulator";
+import { handleOAuthPage } from "./server/oauth-page";
 import { handleApi } from "./server/api";
 import { answerSocket, applySocketTimeouts, guardUpgradeSocket, SERVER_TIMEOUT_OPTIONS } from "./server/http-limits";
 import { contentSecurityPolicy, newNonce } from "./server/csp";
@@ -40,6 +42,10 @@ async function main(): Promise<void> {
   }
 
   const modelServer = await startModelServer();
+  // The Kimi OAuth emulator (issue #13), next to the offline model: device login, refresh, and the
+  // managed model API behind its bearer check, on 127.0.0.1 only.
+  const oauth = new OAuthEmulator({ port: config.oauthPort, fallbackToFree: !config.oauthPortFixed, behaviour: config.oauthBehaviour });
+  await oauth.start();
   const hub = new Hub({
     dataDir: config.dataDir,
     defaultCwd: config.defaultCwd,
@@ -51,9 +57,13 @@ async function main(): Promise<void> {
     keepRuns: config.keepRuns,
     maxAgents: config.maxAgents,
     agentCommands: config.agentCommands,
+    oauth,
     logger,
   });
   await hub.init();
+  // The HTTP lane (issue #13): every request a run makes to the offline model becomes a frame of that run.
+  modelServer.onHop = hub.recordHop;
+  oauth.onHop(hub.recordHop);
   await import("node:fs/promises").then((fs) => fs.mkdir(config.defaultCwd, { recursive: true }));
 
   const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port || 3000 });
@@ -118,6 +128,8 @@ async function main(): Promise<void> {
     }
     const url = decision.url;
     if (handleApi(hub, url.pathname, res)) return;
+    // The device-code verification page: behind the guard like the UI, outside Next.
+    if (handleOAuthPage(oauth, url.pathname, url.searchParams, req, res)) return;
     if (url.pathname === "/api/health") {
       res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
       res.end(JSON.stringify({ ok: true, version }));
@@ -166,6 +178,8 @@ async function main(): Promise<void> {
   });
   const port = (server.address() as AddressInfo).port;
   policy.port = port;
+  // verification_uri_complete names the browser's own address (where the token cookie lives).
+  oauth.verificationBase = `http://${policy.browserHost ?? (config.host.includes(":") ? `[${config.host}]` : config.host)}:${port}`;
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   // Printed before the ready line, so whoever waits for that line has this one too.
   if (policy.browserHost) {
@@ -177,6 +191,7 @@ async function main(): Promise<void> {
   process.stdout.write(`ACP Playground ready: http://${shownHost}:${port}/?token=${policy.token}\n`);
   logger.info(`Data directory: ${config.dataDir}`);
   logger.info(`Offline model server: ${modelServer.url}`);
+  logger.info(`Kimi OAuth emulator: ${oauth.oauthHost()} (verification page ${oauth.verificationBase}/oauth/device)`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -187,6 +202,7 @@ async function main(): Promise<void> {
     for (const ws of wss.clients) ws.terminate();
     server.close();
     void modelServer.close();
+    void oauth.close();
     setTimeout(() => process.exit(0), 2500).unref();
     void hub.waitForAgents(2000).then(() => process.exit(0));
   };

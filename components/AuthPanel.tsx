@@ -10,12 +10,13 @@ import { apiKeyVarFor, authExtensions, describeMethodClass } from "../lib/auth-f
 import type { AuthStep } from "../lib/auth-timeline";
 import type { Diagnosis } from "../lib/diagnosis";
 import type { GuidedStep } from "../lib/guided";
+import type { OAuthWhy } from "../lib/oauth-why";
 import type { AuthMethodView } from "../lib/selectors";
 import { formatCommand, type LoginCommands } from "../lib/terminal-login";
 import type { AdvertisementVariant, ServerEvent } from "../lib/wire";
 import { AdvertisementDiff } from "./AdvertisementDiff";
 import { AuthTimeline } from "./AuthTimeline";
-import { DiagnosisPanel } from "./DiagnosisPanel";
+import { DiagnosisPanel, OAuthDiagnosisPanel } from "./DiagnosisPanel";
 import { LoginTerminalView } from "./LoginTerminalView";
 
 export interface AuthPanelProps {
@@ -54,6 +55,12 @@ export interface AuthPanelProps {
   /** Gemini's _meta extensions: a typed key (undefined = the profile's) and/or a gateway. */
   onApiKey?: (methodId: string, apiKey: string | undefined, gateway?: { baseUrl: string; headers?: Record<string, string> }) => void;
   onSelect: (seq: number) => void;
+  /** The newest OAuth failure of the run (a refused refresh or login), shown even without an error frame. */
+  oauthWhy?: OAuthWhy;
+  /** Its "Why?" is open. */
+  oauthWhyOpen?: boolean;
+  onWhyOAuth?: () => void;
+  oauthLabelOf?: (seq: number) => string;
 }
 
 export function AuthPanel(p: AuthPanelProps) {
@@ -88,6 +95,18 @@ export function AuthPanel(p: AuthPanelProps) {
           exited with code {p.reconnectedFrom.exitCode}: a new agent process in the same home, then initialize and the retried session/new below.
         </div>
       ) : null}
+      {/* Above the timeline: an OAuth failure the client was not told of is the first thing to read. */}
+      {p.oauthWhy ? (
+        <div className={`notice-inline ${p.oauthWhy.hidden ? "warn" : ""}`} data-testid="oauth-why-notice" data-hidden={p.oauthWhy.hidden ? "yes" : "no"}>
+          {p.oauthWhy.headline}.{" "}
+          {p.onWhyOAuth ? (
+            <button type="button" className="primary" data-testid="btn-why-oauth" onClick={p.onWhyOAuth}>
+              Why?
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {p.oauthWhy && p.oauthWhyOpen ? <OAuthDiagnosisPanel why={p.oauthWhy} labelOf={p.oauthLabelOf ?? ((seq) => `#${seq}`)} onSelect={p.onSelect} /> : null}
       <AuthTimeline steps={p.steps} onSelect={p.onSelect} />
       {p.diagnosis ? <DiagnosisPanel diagnosis={p.diagnosis} onSelect={p.onSelect} /> : null}
 

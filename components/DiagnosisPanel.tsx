@@ -2,9 +2,12 @@
  * "Why -32000?": the code's meaning (from lib/error-codes.ts explainError, the same reading as the
  * chip, the timeline and the report), the error data, the agent's stderr around the failure and
  * until its exit, the profile's sources, known issues, contradictions and protocol breaches.
+ * OAuthDiagnosisPanel is the "Why?" of an OAuth failure that may have no error frame at all (a
+ * refused refresh Kimi 2.1.0 answers end_turn): its text, its rule, and links to the hop and file.
  */
 import { sourceLocation } from "../lib/credential-sources";
 import type { Diagnosis } from "../lib/diagnosis";
+import type { OAuthWhy } from "../lib/oauth-why";
 import { ErrorCodeChip } from "./ErrorCodeChip";
 
 export interface DiagnosisPanelProps {
@@ -89,6 +92,60 @@ export function DiagnosisPanel({ diagnosis: d, onSelect }: DiagnosisPanelProps) 
           <pre data-testid="diagnosis-stderr">{d.stderrAround.map((l) => l.text).join("\n")}</pre>
         </>
       ) : null}
+    </section>
+  );
+}
+
+export interface OAuthDiagnosisPanelProps {
+  why: OAuthWhy;
+  /** A short label for a linked frame (its kind and what it names), e.g. "http POST /api/oauth/token → 400". */
+  labelOf: (seq: number) => string;
+  onSelect: (seq: number) => void;
+}
+
+export function OAuthDiagnosisPanel({ why, labelOf, onSelect }: OAuthDiagnosisPanelProps) {
+  return (
+    <section className="diagnosis" data-testid="diagnosis-oauth" data-hidden={why.hidden ? "yes" : "no"}>
+      <h4>
+        Why?{" "}
+        {why.promptSeq !== undefined ? (
+          <button type="button" className="link" onClick={() => why.promptSeq !== undefined && onSelect(why.promptSeq)}>
+            #{why.promptSeq} session/prompt
+          </button>
+        ) : (
+          "terminal login"
+        )}
+      </h4>
+      <p className={why.hidden ? "warn" : "muted"}>{why.headline}.</p>
+      {why.findings.map((f) => (
+        <div key={f.rule} className="rule" data-testid="oauth-finding" data-rule-id={f.rule}>
+          <p data-testid="oauth-finding-text">{f.text}</p>
+          <div className="muted">
+            rule: <code>{f.rule}</code>
+            {f.evidence.length ? ` · evidence: ${f.evidence.join("; ")}` : ""}
+          </div>
+          {f.frameSeqs.length ? (
+            <div>
+              {f.frameSeqs.map((seq) => (
+                <button key={seq} type="button" className="link oauth-link" data-testid="oauth-finding-link" data-seq={seq} onClick={() => onSelect(seq)}>
+                  #{seq} {labelOf(seq)}
+                </button>
+              ))}
+            </div>
+          ) : null}
+          {f.links?.length ? (
+            <ul>
+              {f.links.map((l) => (
+                <li key={l}>
+                  <a href={l} target="_blank" rel="noreferrer">
+                    {l}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ))}
     </section>
   );
 }

@@ -1,4 +1,9 @@
-/** One frame in full: pretty JSON, the raw line exactly as it crossed stdio, and its paired request or response. */
+/**
+ * One frame in full: pretty JSON, the raw line exactly as it crossed stdio, and its paired request
+ * or response. The out-of-band lanes (HTTP hop, home change, agent-log line) get a summary of
+ * their own above the raw record: the hop's fields, the masked diff of a JSON/TOML file.
+ */
+import { laneSummary } from "../lib/lanes";
 import type { Frame } from "../lib/wire";
 import { errorData } from "../lib/auth-frames";
 import { ErrorCodeChip } from "./ErrorCodeChip";
@@ -10,6 +15,8 @@ export interface FrameDetailProps {
   onClose: () => void;
   /** Offered on auth failures: open the "Why -32000?" diagnosis. */
   onWhy?: () => void;
+  /** Offered where an OAuth failure is behind the frame, error or not: open its "Why?". */
+  onWhyOAuth?: () => void;
 }
 
 function pretty(raw: string): string | undefined {
@@ -33,7 +40,69 @@ function FrameBody({ frame, testId }: { frame: Frame; testId: string }) {
   );
 }
 
-export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDetailProps) {
+/** The lane's own view: one summary line, then the hop's fields or the file's masked diff. */
+function LaneBody({ frame }: { frame: Frame }) {
+  const summary = laneSummary(frame);
+  if (summary === undefined) return null;
+  const h = frame.http;
+  const home = frame.home;
+  return (
+    <section className="lane-detail" data-testid="lane-detail" data-lane={frame.kind}>
+      <div className="lane-summary" data-testid="lane-summary">
+        {summary}
+      </div>
+      {h ? (
+        <dl className="lane-fields" data-testid="lane-http">
+          <dt>server</dt>
+          <dd>{h.host === "oauth" ? "auth server (OAuth emulator)" : "model API"}</dd>
+          <dt>request</dt>
+          <dd>
+            {h.method} <code>{h.path}</code>
+          </dd>
+          <dt>status</dt>
+          <dd>{h.status ?? `no answer${h.error ? ` (${h.error})` : ""}`}</dd>
+          {h.ms !== undefined ? (
+            <>
+              <dt>latency</dt>
+              <dd>{h.ms} ms</dd>
+            </>
+          ) : null}
+          {h.grantType ? (
+            <>
+              <dt>grant type</dt>
+              <dd>{h.grantType}</dd>
+            </>
+          ) : null}
+        </dl>
+      ) : null}
+      {home?.diff?.length ? (
+        <table className="lane-diff" data-testid="home-diff">
+          <tbody>
+            {home.diff.map((d) => (
+              <tr key={`${d.op}|${d.key}`} data-op={d.op}>
+                <td>{d.op === "add" ? "+" : d.op === "remove" ? "−" : "~"}</td>
+                <td>
+                  <code>{d.key}</code>
+                </td>
+                <td>{d.from ?? ""}</td>
+                <td>{d.op === "change" ? "→" : ""}</td>
+                <td>{d.to ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {home?.diffTruncated ? <div className="muted">…and {home.diffTruncated} more keys</div> : null}
+      {frame.agentLog ? (
+        <div className="muted" data-testid="lane-agent-log">
+          {frame.agentLog.file}, line {frame.agentLog.line}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+export function FrameDetail({ frame, pair, onSelect, onClose, onWhy, onWhyOAuth }: FrameDetailProps) {
   return (
     <aside className="frame-detail" data-testid="frame-detail" data-seq={frame.seq}>
       <header>
@@ -68,6 +137,11 @@ export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDeta
           ) : null}
         </div>
       ) : null}
+      {onWhyOAuth ? (
+        <button type="button" className="primary" data-testid="btn-why-oauth" onClick={onWhyOAuth}>
+          Why? (OAuth)
+        </button>
+      ) : null}
       {frame.note ? <div className="note" data-testid="frame-note">{frame.note}</div> : null}
       {frame.injected ? <div className="warn" data-testid="frame-injected">{frame.injected}</div> : null}
       {frame.schemaNotes?.length ? (
@@ -89,6 +163,7 @@ export function FrameDetail({ frame, pair, onSelect, onClose, onWhy }: FrameDeta
           </ul>
         </div>
       ) : null}
+      <LaneBody frame={frame} />
       <FrameBody frame={frame} testId="detail" />
       {pair ? (
         <section className="pair" data-testid="detail-pair" data-seq={pair.seq}>

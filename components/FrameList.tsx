@@ -5,6 +5,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState } from "react";
 import type { FrameFilter } from "../lib/filters";
+import { LANE_LABELS, LANES, type Lane, laneSummary } from "../lib/lanes";
 import type { Frame } from "../lib/wire";
 import { ErrorCodeChip } from "./ErrorCodeChip";
 
@@ -19,6 +20,9 @@ export interface FrameListProps {
   onSelect: (seq: number) => void;
   validation: { enabled: boolean; unstable: boolean };
   onValidationChange: (validation: { enabled: boolean; unstable: boolean }) => void;
+  /** Rows that offer the OAuth "Why?" (a prompt answered after a refused refresh, the failed hop): no error row needed. */
+  whyRows?: ReadonlyMap<number, string>;
+  onWhyOAuth?: (seq: number) => void;
 }
 
 const ROW_HEIGHT = 26;
@@ -26,7 +30,19 @@ const ROW_HEIGHT = 26;
 const DIR_ARROW: Record<Frame["dir"], string> = { out: "→", in: "←", sys: "•" };
 const DIR_TITLE: Record<Frame["dir"], string> = { out: "client → agent (stdin)", in: "agent → client (stdout/stderr)", sys: "relay" };
 
+/** The kind badge's text; the out-of-band lanes name where they were seen. */
+function kindLabel(kind: Frame["kind"]): string {
+  if (kind === "too_large") return "too large";
+  if (kind === "malformed") return "non-JSON";
+  if (kind === "http") return "HTTP";
+  if (kind === "home") return "home";
+  if (kind === "agent-log") return "agent log";
+  return kind;
+}
+
 export function frameSummary(f: Frame): string {
+  const lane = laneSummary(f);
+  if (lane !== undefined) return lane;
   switch (f.kind) {
     case "lifecycle": {
       const l = f.lifecycle;
@@ -89,6 +105,19 @@ export function FrameList(p: FrameListProps) {
           <input type="checkbox" data-testid="filter-hide-chunks" checked={f.hideChunks} onChange={(e) => p.onFilterChange({ ...f, hideChunks: e.target.checked })} /> hide
           chunks
         </label>
+        <span className="lane-toggles" data-testid="filter-lanes" title="Show or hide a lane: the agent's stdio, and what it did off it (HTTP to the auth and model servers, its home, its own log)">
+          {LANES.map((lane: Lane) => (
+            <label key={lane}>
+              <input
+                type="checkbox"
+                data-testid={`filter-lane-${lane}`}
+                checked={!f.hiddenLanes.includes(lane)}
+                onChange={(e) => p.onFilterChange({ ...f, hiddenLanes: e.target.checked ? f.hiddenLanes.filter((l) => l !== lane) : [...f.hiddenLanes, lane] })}
+              />{" "}
+              {LANE_LABELS[lane]}
+            </label>
+          ))}
+        </span>
         <input data-testid="filter-text" placeholder="search raw text" value={f.text} onChange={(e) => p.onFilterChange({ ...f, text: e.target.value })} />
         <span className="muted" data-testid="filter-count">
           {p.frames.length} / {p.totalFrames}
@@ -149,7 +178,7 @@ export function FrameList(p: FrameListProps) {
                   {DIR_ARROW[fr.dir]}
                 </span>
                 <span className="c-kind">
-                  <span className={`kind-badge kind-${fr.kind}`}>{fr.kind === "too_large" ? "too large" : fr.kind === "malformed" ? "non-JSON" : fr.kind}</span>
+                  <span className={`kind-badge kind-${fr.kind}`}>{kindLabel(fr.kind)}</span>
                   {fr.auto ? <span className="auto-badge" title="answered automatically by the relay">auto</span> : null}
                   {fr.injected ? (
                     <span className="injected-badge" data-testid="injected-badge" title={fr.injected}>
@@ -167,10 +196,24 @@ export function FrameList(p: FrameListProps) {
                     </span>
                   ) : null}
                 </span>
-                <span className="c-method">{fr.method ?? ""}</span>
+                <span className="c-method">{fr.method ?? fr.http?.method ?? ""}</span>
                 <span className="c-id">{fr.id?.replace(/^[ns]:/, "") ?? ""}</span>
-                <span className="c-lat">{fr.latencyMs !== undefined ? `${fr.latencyMs.toFixed(fr.latencyMs < 10 ? 1 : 0)} ms` : fr.kind === "request" && fr.pairSeq === undefined && fr.dir !== "sys" ? "pending" : ""}</span>
+                <span className="c-lat">{fr.latencyMs !== undefined ? `${fr.latencyMs.toFixed(fr.latencyMs < 10 ? 1 : 0)} ms` : fr.http?.ms !== undefined ? `${fr.http.ms.toFixed(fr.http.ms < 10 ? 1 : 0)} ms` : fr.kind === "request" && fr.pairSeq === undefined && fr.dir !== "sys" ? "pending" : ""}</span>
                 <span className="c-sum">
+                  {p.whyRows?.has(fr.seq) && p.onWhyOAuth ? (
+                    <button
+                      type="button"
+                      className="why-inline"
+                      data-testid="btn-why-oauth"
+                      title="An OAuth failure is behind this row: explain it"
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        p.onWhyOAuth?.(fr.seq);
+                      }}
+                    >
+                      Why?
+                    </button>
+                  ) : null}
                   {fr.errorCode !== undefined ? <ErrorCodeChip code={fr.errorCode} frame={fr} /> : null} {frameSummary(fr)}
                 </span>
               </div>

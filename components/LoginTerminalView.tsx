@@ -53,6 +53,9 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
       t.loadAddon(fit);
       t.open(host.current);
       fit.fit();
+      // A login that starts below the fold would be invisible, and xterm does not even draw a
+      // terminal outside the viewport: bring it into view once, when it opens.
+      host.current.scrollIntoView({ block: "nearest" });
       t.onData((d) => {
         const focusInTerminal = host.current?.contains(document.activeElement) ?? false;
         if (acceptTerminalInput({ documentVisible: document.visibilityState === "visible", focusInTerminal })) inputRef.current(d);

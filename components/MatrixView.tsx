@@ -103,7 +103,7 @@ export function MatrixView(p: MatrixViewProps) {
           </fieldset>
           <div className="button-row">
             <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles, withPrompt && prompt.trim() ? prompt : undefined)}>
-              Run {cellCount} probes
+              Run {cellCount} {cellCount === 1 ? "probe" : "probes"}
             </button>
             {m?.running ? (
               <button type="button" data-testid="matrix-cancel" onClick={p.onCancel}>

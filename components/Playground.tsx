@@ -10,9 +10,11 @@ import { authTimeline } from "../lib/auth-timeline";
 import { profileEnvNames } from "../lib/auth-frames";
 import { diagnose } from "../lib/diagnosis";
 import { nextGuidedStep } from "../lib/guided";
+import { oauthWhyIndex } from "../lib/oauth-why";
 import { authMethods, lastInitialize, pendingAgentRequests } from "../lib/selectors";
 import { outstanding, sessionFacts } from "../lib/session-state";
 import { buildTranscript } from "../lib/transcript";
+import { buildSequence, SHOW_ALL, type SequenceFilter } from "../lib/sequence";
 import { loginCommands } from "../lib/terminal-login";
 import { initializeParams, renderTemplate, TEMPLATES, type TemplateContext } from "../lib/templates";
 import type { ClientCaps } from "../lib/wire";
@@ -21,6 +23,7 @@ import { AuthPanel } from "./AuthPanel";
 import { Composer } from "./Composer";
 import { ConnectPanel } from "./ConnectPanel";
 import { FaultPanel } from "./FaultPanel";
+import { OAuthLabPanel } from "./OAuthLabPanel";
 import { FrameDetail } from "./FrameDetail";
 import { FrameList } from "./FrameList";
 import { HeaderBar } from "./HeaderBar";
@@ -29,6 +32,7 @@ import { NoticeList } from "./NoticeList";
 import { PermissionCards } from "./PermissionCards";
 import { ProfileManager } from "./ProfileManager";
 import { RunList } from "./RunList";
+import { SequenceDiagram } from "./SequenceDiagram";
 import { SessionPanel } from "./SessionPanel";
 import { StatusBar } from "./StatusBar";
 import { Transcript } from "./Transcript";
@@ -45,10 +49,15 @@ export function Playground() {
   const [authMethodId, setAuthMethodId] = useState("");
   const [promptText, setPromptText] = useState("Hello! What can you do?");
   const [composerText, setComposerText] = useState("");
-  const [side, setSide] = useState<"detail" | "transcript" | "auth" | "session">("detail");
+  const [side, setSide] = useState<"detail" | "transcript" | "auth" | "session" | "sequence">("detail");
+  // The sequence diagram: in the side pane, or across the centre column in place of the frame list.
+  const [seqWide, setSeqWide] = useState(false);
+  const [seqFilter, setSeqFilter] = useState<SequenceFilter>(SHOW_ALL);
   const [chosenSession, setChosenSession] = useState<string>();
   const [scenario, setScenario] = useState("");
   const [whySeq, setWhySeq] = useState<number>();
+  // The OAuth "Why?" open in the Auth tab: an OAuthWhy key (`prompt:<seq>` or `login`).
+  const [whyOAuthKey, setWhyOAuthKey] = useState<string>();
   const [profilesOpen, setProfilesOpen] = useState(false);
   const [matrixOpen, setMatrixOpen] = useState(false);
 
@@ -76,6 +85,26 @@ export function Playground() {
   const pending = useMemo(() => (viewingCurrent ? pendingAgentRequests(frames) : []), [frames, log.version, viewingCurrent]);
   // Views of the whole log are built only while their tab is open: each one reads every frame.
   const entries = useMemo(() => (side === "transcript" ? buildTranscript(frames) : []), [frames, log.version, side]);
+  const seqShown = side === "sequence" || seqWide;
+  const arrows = useMemo(() => (seqShown ? buildSequence(frames, (seq) => store.frame(seq)) : []), [frames, log.version, seqShown, store]);
+  const sequence = (wide: boolean) => (
+    <SequenceDiagram
+      arrows={arrows}
+      version={log.version}
+      filter={seqFilter}
+      onFilterChange={setSeqFilter}
+      selectedSeq={selectedSeq}
+      onSelect={(seq) => {
+        setSelectedSeq(seq);
+        setSide("detail");
+      }}
+      wide={wide}
+      onToggleWide={() => {
+        setSeqWide(!wide);
+        setSide(wide ? "sequence" : "detail");
+      }}
+    />
+  );
 
   useEffect(() => {
     if (auth.length > 0 && !auth.some((m) => m.id === authMethodId)) setAuthMethodId(auth[0].id);
@@ -106,6 +135,27 @@ export function Playground() {
         : undefined,
     [frames, log.version, viewRun, caps, whySeq, side],
   );
+  // OAuth failures that may have no error frame (a refused refresh 2.1.0 answers end_turn), with their rows.
+  const oauthWhy = useMemo(
+    () =>
+      viewRun
+        ? oauthWhyIndex(frames, { id: viewRun.agentId, version: viewRun.agentInfo?.version ?? viewRun.agentVersion, kimi: viewRun.kimi }, { kind: viewRun.profileKind ?? "generic", sources: viewRun.profileSources ?? [] })
+        : undefined,
+    [frames, log.version, viewRun],
+  );
+  const shownOAuthWhy = oauthWhy?.items.find((w) => w.key === whyOAuthKey) ?? oauthWhy?.items.at(-1);
+  const openWhyOAuth = (seq: number): void => {
+    setWhyOAuthKey(oauthWhy?.rows.get(seq));
+    setSide("auth");
+  };
+  const oauthLabelOf = (seq: number): string => {
+    const f = store.frame(seq);
+    if (!f) return "";
+    if (f.kind === "http" && f.http) return `http ${f.http.method} ${f.http.path} → ${f.http.status ?? "no answer"}`;
+    if (f.kind === "home" && f.home) return `home ${f.home.op} ${f.home.path}`;
+    if (f.kind === "agent-log" && f.agentLog) return `agent log ${f.agentLog.file}:${f.agentLog.line}`;
+    return `${f.kind}${f.method ? ` ${f.method}` : ""}`;
+  };
   const terminalMethods = useMemo(
     // Every method with a login command: typed terminal, legacy _meta, and Qwen's _meta.type "terminal".
     () => auth.map((method) => ({ method, commands: loginCommands(method, viewRun?.argv ?? []) })).filter(({ commands }) => commands.spec !== undefined || commands.legacy !== undefined),
@@ -166,6 +216,14 @@ export function Playground() {
             onKill={() => send({ type: "kill" })}
           />
           {state.faults ? <FaultPanel faults={state.faults} onChange={(faults) => send({ type: "set_faults", faults })} /> : null}
+          {state.oauth ? (
+            <OAuthLabPanel
+              state={state.oauth}
+              emulatedRun={currentRun?.profileKind === "kimi-oauth-emulated"}
+              onBehaviour={(behaviour) => send({ type: "oauth_behaviour", behaviour })}
+              onAction={(action, userCode) => send({ type: "oauth_action", action, userCode })}
+            />
+          ) : null}
           <RunList
             runs={state.runs}
             runsDisk={state.runsDisk}
@@ -220,21 +278,27 @@ export function Playground() {
               ) : null}
             </div>
           ) : null}
-          <FrameList
-            frames={shown}
-            version={log.version}
-            totalFrames={frames.length}
-            filter={filter}
-            methods={methods}
-            selectedSeq={selectedSeq}
-            onFilterChange={setFilter}
-            validation={state.validation}
-            onValidationChange={(v) => send({ type: "set_validation", enabled: v.enabled, unstable: v.unstable })}
-            onSelect={(seq) => {
-              setSelectedSeq(seq);
-              setSide("detail");
-            }}
-          />
+          {seqWide ? (
+            sequence(true)
+          ) : (
+            <FrameList
+              frames={shown}
+              version={log.version}
+              totalFrames={frames.length}
+              filter={filter}
+              methods={methods}
+              selectedSeq={selectedSeq}
+              onFilterChange={setFilter}
+              validation={state.validation}
+              onValidationChange={(v) => send({ type: "set_validation", enabled: v.enabled, unstable: v.unstable })}
+              whyRows={oauthWhy?.rows}
+              onWhyOAuth={openWhyOAuth}
+              onSelect={(seq) => {
+                setSelectedSeq(seq);
+                setSide("detail");
+              }}
+            />
+          )}
         </main>
         <aside className="right">
           <div className="tabs">
@@ -250,14 +314,31 @@ export function Playground() {
             <button type="button" data-testid="tab-auth" className={side === "auth" ? "active" : ""} onClick={() => setSide("auth")}>
               Auth{authFailed ? " ⚠" : ""}
             </button>
+            <button
+              type="button"
+              data-testid="tab-sequence"
+              className={side === "sequence" ? "active" : ""}
+              onClick={() => {
+                setSide("sequence");
+                setSeqWide(false);
+              }}
+            >
+              Sequence
+            </button>
           </div>
-          {side === "auth" ? (
+          {side === "sequence" ? (
+            sequence(false)
+          ) : side === "auth" ? (
             <AuthPanel
               steps={steps}
               reconnectedFrom={reconnectedFrom}
               onSelectRun={(runId) => send({ type: "select_run", runId })}
               guided={guided}
               diagnosis={diagnosis}
+              oauthWhy={shownOAuthWhy}
+              oauthWhyOpen={whyOAuthKey !== undefined && shownOAuthWhy?.key === whyOAuthKey}
+              onWhyOAuth={() => setWhyOAuthKey(shownOAuthWhy?.key)}
+              oauthLabelOf={oauthLabelOf}
               flow={state.flow}
               terminalMethods={terminalMethods}
               loginCheck={state.loginCheck && state.loginCheck.runId === log.runId ? state.loginCheck.results : undefined}
@@ -301,6 +382,7 @@ export function Playground() {
                 pair={pair}
                 onSelect={setSelectedSeq}
                 onClose={() => setSelectedSeq(undefined)}
+                onWhyOAuth={oauthWhy?.rows.has(selected.seq) ? () => openWhyOAuth(selected.seq) : undefined}
                 onWhy={
                   selected.kind === "error" && selected.errorCode === -32000
                     ? () => {

@@ -34,6 +34,7 @@ interface FieldSpec {
 export const KIND_LABELS: Record<ProfileKind, string> = {
   "kimi-api-key": "Kimi API key",
   "kimi-oauth": "Kimi OAuth token",
+  "kimi-oauth-emulated": "Kimi OAuth (emulated)",
   "kimi-env": "Kimi environment variables",
   "gemini-api-key": "Gemini API key",
   "gemini-oauth": "Gemini OAuth (oauth_creds.json)",
@@ -58,6 +59,15 @@ const FIELDS: Record<ProfileKind, FieldSpec[]> = {
   "kimi-oauth": [
     { key: "token", label: "Token JSON (credentials/kimi-code.json)", type: "textarea", placeholder: '{"access_token":"…","refresh_token":"…","expires_at":4102444800}' },
     { key: "importFrom", label: "…or import from a file", type: "text", placeholder: "~/.kimi-code/credentials/kimi-code.json" },
+  ],
+  // Each run's home is made by the real `kimi login` against the playground's OAuth emulator.
+  "kimi-oauth-emulated": [
+    {
+      key: "loggedOut",
+      label: "Start logged out (log in from the Auth tab)",
+      type: "checkbox",
+      help: "The run gets the emulator's overrides but no login: the terminal login in the Auth tab then runs the device flow, approved on the verification page.",
+    },
   ],
   "kimi-env": [
     { key: "modelName", label: "KIMI_MODEL_NAME", type: "text" },

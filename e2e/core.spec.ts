@@ -51,7 +51,7 @@ test("after a reload the whole log of the running agent is back", async ({ pg, p
   await pg.launch("Logged out", "kimi-2.1.0");
   await pg.sessionNew();
   const count = page.getByTestId("filter-count");
-  const before = (await count.textContent()) ?? "";
+  const before = await pg.waitForQuietLog();
   const seqs = await pg.rows().evaluateAll((rows) => rows.map((r) => r.getAttribute("data-seq")));
   await page.reload();
   await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "open");

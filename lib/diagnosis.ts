@@ -26,6 +26,12 @@ export interface KnownIssueRule {
     profile?: { kinds?: ProfileKind[]; sourcesPresent?: string[]; sourcesAbsent?: string[] };
     failure?: { codes?: number[]; methods?: string[]; message?: string };
     stderr?: string;
+    /**
+     * What the out-of-band lanes showed (issue #13): how the last token refresh before the failure
+     * ended, whether a token file was blanked, and (for diagnoseOAuth) whether the prompt was
+     * answered normally although it failed (`hidden`).
+     */
+    oauth?: { refresh?: RefreshOutcome[]; blanked?: boolean; hidden?: boolean };
   };
 }
 
@@ -133,6 +139,19 @@ export function parseKnownIssues(value: unknown): KnownIssueRule[] {
     }
     const stderr = optional(when, "stderr", `${where}.when`, pattern);
     if (stderr !== undefined) rule.when.stderr = stderr;
+    const oauth = optional(when, "oauth", `${where}.when`, obj);
+    if (oauth) {
+      const w = `${where}.when.oauth`;
+      const flag = (v: unknown, ww: string): boolean => {
+        if (typeof v !== "boolean") throw new KnownIssuesError(`${ww} must be true or false.`);
+        return v;
+      };
+      const outcome = (v: unknown, ww: string): RefreshOutcome => {
+        if (typeof v !== "string" || !(REFRESH_OUTCOMES as readonly string[]).includes(v)) throw new KnownIssuesError(`${ww} must be one of ${REFRESH_OUTCOMES.join(", ")}.`);
+        return v as RefreshOutcome;
+      };
+      rule.when.oauth = { refresh: optional(oauth, "refresh", w, list(outcome)), blanked: optional(oauth, "blanked", w, flag), hidden: optional(oauth, "hidden", w, flag) };
+    }
     return rule;
   })(file.rules, "known issues.rules");
   const ids = new Set<string>();
@@ -366,12 +385,13 @@ interface RuleContext {
   kimi: boolean;
   profile: DiagnoseInput["profile"];
   stderr: { seq: number; text: string }[];
+  /** The OAuth lanes before the failure (refresh hops, token files). */
+  oauth: OAuthEvidence;
 }
 
-/** Evidence lines when every condition of the rule holds, undefined otherwise. */
-function matchRule(rule: KnownIssueRule, ctx: RuleContext): string[] | undefined {
+/** Evidence for the rule's agent conditions, or undefined when one does not hold. */
+function agentEvidence(agent: KnownIssueRule["when"]["agent"], ctx: Pick<RuleContext, "agentNames" | "version" | "kimi">): string[] | undefined {
   const evidence: string[] = [];
-  const { agent, profile, failure, stderr } = rule.when;
   if (agent?.name !== undefined) {
     const re = new RegExp(agent.name, "i");
     const hit = ctx.agentNames.find((n) => re.test(n));
@@ -385,6 +405,26 @@ function matchRule(rule: KnownIssueRule, ctx: RuleContext): string[] | undefined
   if (agent?.version !== undefined) {
     if (!ctx.version || !versionInRange(ctx.version.value, agent.version)) return undefined;
     evidence.push(`agent version ${ctx.version.value} (${ctx.version.from}) is ${describeRange(agent.version)}`);
+  }
+  return evidence;
+}
+
+/** Evidence lines when every condition of the rule holds, undefined otherwise. */
+function matchRule(rule: KnownIssueRule, ctx: RuleContext): string[] | undefined {
+  const { agent, profile, failure, stderr, oauth } = rule.when;
+  const evidence = agentEvidence(agent, ctx);
+  if (!evidence) return undefined;
+  if (oauth !== undefined) {
+    // An error frame is, by definition, not hidden from the client.
+    if (oauth.hidden === true) return undefined;
+    if (oauth.refresh !== undefined) {
+      if (!ctx.oauth.refresh || !oauth.refresh.includes(ctx.oauth.refresh.outcome)) return undefined;
+      evidence.push(`the last token refresh before it (http #${ctx.oauth.refresh.frame.seq}) ended ${ctx.oauth.refresh.outcome}`);
+    }
+    if (oauth.blanked !== undefined) {
+      if ((ctx.oauth.blanked !== undefined) !== oauth.blanked) return undefined;
+      if (ctx.oauth.blanked) evidence.push(`${ctx.oauth.blanked.home?.path ?? "the token file"} was blanked (home #${ctx.oauth.blanked.seq})`);
+    }
   }
   if (profile?.kinds !== undefined) {
     if (!profile.kinds.includes(ctx.profile.kind)) return undefined;
@@ -461,7 +501,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
   const version =
     typeof agentInfo.version === "string" ? { value: agentInfo.version, from: "from initialize" } : input.agent.version ? { value: input.agent.version, from: "from the catalog" } : undefined;
 
-  const ctx: RuleContext = { failure, agentNames, version, kimi: input.agent.kimi === true, profile: input.profile, stderr: stderrAround };
+  const ctx: RuleContext = { failure, agentNames, version, kimi: input.agent.kimi === true, profile: input.profile, stderr: stderrAround, oauth: oauthEvidence(input.frames.slice(0, pos)) };
   const rules: MatchedRule[] = [];
   for (const rule of input.rules ?? knownIssues()) {
     const evidence = matchRule(rule, ctx);
@@ -490,4 +530,264 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
   const known = sourcesFor(input.profile.kind, input.profile.sources, agentNames);
   if (known) diagnosis.agentSources = known;
   return diagnosis;
+}
+
+// ─── OAuth: failures the client never sees ─────────────────────────────────────────────────────
+//
+// Kimi refreshes its access token lazily, inside session/prompt, over HTTP (docs/kimi-code.md). A
+// refused refresh never reaches the ACP pipe as an error: the builds end the turn normally. What
+// shows it is on the other lanes: the http hop to the token endpoint, the token file in the home
+// (blanked: `access_token: ""`), the agent's own log. These functions read those lanes.
+
+export type RefreshOutcome = "ok" | "refused" | "unauthorized" | "server-error" | "no-answer";
+export const REFRESH_OUTCOMES: readonly RefreshOutcome[] = ["ok", "refused", "unauthorized", "server-error", "no-answer"];
+
+/** What the out-of-band lanes say about the OAuth state over some frames. */
+export interface OAuthEvidence {
+  /** The last refresh_token grant in the window, and how it ended. */
+  refresh?: { outcome: RefreshOutcome; frame: Frame; attempts: number };
+  /** A token file changed to an empty access_token: Kimi's "logged out" marker. */
+  blanked?: Frame;
+  /** A token file deleted. */
+  deleted?: Frame;
+  /** Chat-completions hops in the window, and the first one the model API refused. */
+  modelCalls: number;
+  modelRejected?: Frame;
+  /** The agent's own log lines that name an auth or refresh failure. */
+  logLines: Frame[];
+}
+
+const TOKEN_FILE = /^credentials\/kimi-code[^/]*\.json$/;
+/**
+ * An agent-log line that reports a failed turn or token fetch, in either build's words (2.1.0
+ * wire.jsonl events, 0.28.0 kimi-code.log lines). Long lines (a system prompt) are never it.
+ */
+const AUTH_LOG_LINE = /"outcome":"failed"|"reason":"failed"|token fetch failed|turn failed|requires login|login_required|OAuthUnauthorizedError|re-login required/;
+const LOG_LINE_MAX = 2000;
+
+function refreshOutcome(frame: Frame): RefreshOutcome {
+  const status = frame.http?.status;
+  if (status === undefined) return "no-answer";
+  if (status >= 200 && status < 300) return "ok";
+  if (status === 401 || status === 403) return "unauthorized";
+  if (status >= 500 || status === 429) return "server-error";
+  return "refused";
+}
+
+/** Read the OAuth evidence out of a run of frames (already cut to the window that matters). */
+export function oauthEvidence(frames: readonly Frame[]): OAuthEvidence {
+  const out: OAuthEvidence = { modelCalls: 0, logLines: [] };
+  let attempts = 0;
+  for (const f of frames) {
+    if (f.kind === "http" && f.http) {
+      if (f.http.grantType?.endsWith("device_code") && f.http.status === 200) {
+        // A new login: what earlier refreshes did to the old token no longer applies.
+        attempts = 0;
+        out.refresh = undefined;
+        out.blanked = undefined;
+        out.deleted = undefined;
+      } else if (f.http.grantType === "refresh_token") {
+        attempts++;
+        out.refresh = { outcome: refreshOutcome(f), frame: f, attempts };
+      } else if (f.http.host === "model" && /chat\/completions$/.test(f.http.path)) {
+        out.modelCalls++;
+        if ((f.http.status === 401 || f.http.status === 403) && !out.modelRejected) out.modelRejected = f;
+      }
+    } else if (f.kind === "home" && f.home && TOKEN_FILE.test(f.home.path)) {
+      if (f.home.op === "delete") out.deleted = f;
+      else if (f.home.diff?.some((d) => d.key === "access_token" && (d.to === "" || d.to === '""'))) out.blanked = f;
+      else if (/access_token[^,;]*→\s*""/.test(f.home.summary)) out.blanked = f;
+    } else if (f.kind === "agent-log" && f.raw.length <= LOG_LINE_MAX && AUTH_LOG_LINE.test(f.raw)) {
+      out.logLines.push(f);
+    }
+  }
+  return out;
+}
+
+function describeRefresh(r: NonNullable<OAuthEvidence["refresh"]>): string {
+  const h = r.frame.http;
+  const answer = h?.status === undefined ? `no answer${h?.error && h.error !== "no answer" ? ` (${h.error})` : ""}` : `${h.status}${h.error ? ` ${h.error}` : ""}`;
+  const tries = r.attempts > 1 ? ` after ${r.attempts} attempts` : "";
+  return `the refresh of the expired access token ${r.outcome === "ok" ? "succeeded" : "failed"}${tries} (http #${r.frame.seq}: ${h?.method ?? "POST"} ${h?.path ?? "/api/oauth/token"} grant_type=refresh_token → ${answer})`;
+}
+
+function pointers(ev: OAuthEvidence): { text: string; seqs: number[] } {
+  const parts: string[] = [];
+  const seqs: number[] = [];
+  if (ev.refresh) {
+    parts.push(`the http hop #${ev.refresh.frame.seq} (${ev.refresh.frame.http?.path ?? "token endpoint"} → ${ev.refresh.frame.http?.status ?? "no answer"})`);
+    seqs.push(ev.refresh.frame.seq);
+  }
+  const file = ev.blanked ?? ev.deleted;
+  if (file?.home) {
+    parts.push(`the file ${file.home.path} (home #${file.seq}: ${ev.blanked ? 'access_token blanked to ""' : "deleted"})`);
+    seqs.push(file.seq);
+  }
+  const log = ev.logLines[0];
+  if (log) {
+    parts.push(`the agent's log ${log.agentLog?.file ?? ""}${log.agentLog ? `:${log.agentLog.line}` : ""} (agent-log #${log.seq})`);
+    seqs.push(log.seq);
+  }
+  return { text: parts.join("; "), seqs };
+}
+
+/** The known-issue rules with an `oauth` condition, matched against OAuth evidence instead of an error frame. */
+function oauthRuleMatches(rule: KnownIssueRule, ctx: { agentNames: string[]; version?: { value: string; from: string }; kimi: boolean; ev: OAuthEvidence; hidden?: boolean }): string[] | undefined {
+  const cond = rule.when.oauth;
+  if (!cond) return undefined;
+  const evidence = agentEvidence(rule.when.agent, ctx);
+  if (!evidence) return undefined;
+  if (cond.refresh !== undefined) {
+    if (!ctx.ev.refresh || !cond.refresh.includes(ctx.ev.refresh.outcome)) return undefined;
+    evidence.push(`refresh at http #${ctx.ev.refresh.frame.seq} ended ${ctx.ev.refresh.outcome}`);
+  }
+  if (cond.hidden !== undefined) {
+    if (ctx.hidden !== cond.hidden) return undefined;
+    evidence.push(cond.hidden ? "the prompt was answered without an error" : "the prompt was answered with an error");
+  }
+  if (cond.blanked !== undefined) {
+    if ((ctx.ev.blanked !== undefined) !== cond.blanked) return undefined;
+    if (ctx.ev.blanked) evidence.push(`token file blanked at home #${ctx.ev.blanked.seq}`);
+  }
+  return evidence;
+}
+
+export interface OAuthDiagnoseInput {
+  frames: readonly Frame[];
+  agent: DiagnoseInput["agent"];
+  profile: DiagnoseInput["profile"];
+  /** The session/prompt request to explain: its run and seq. */
+  prompt: { runId: string; seq: number };
+  rules?: readonly KnownIssueRule[];
+}
+
+/** One finding about a prompt's OAuth hops (refresh, model API), read from the out-of-band lanes. */
+export interface OAuthFinding {
+  /** A known-issues.json rule id, or a built-in id (`oauth-…`). */
+  rule: string;
+  text: string;
+  evidence: string[];
+  frameSeqs: number[];
+  links?: string[];
+}
+
+function agentNamesOf(frames: readonly Frame[], runId: string, before: number, agent: DiagnoseInput["agent"]): { names: string[]; version?: { value: string; from: string } } {
+  const init = frames.slice(0, before).reverse().find((f) => f.runId === runId && f.kind === "response" && f.method === "initialize");
+  let info: { name?: unknown; title?: unknown; version?: unknown } = {};
+  try {
+    info = (JSON.parse(init?.raw ?? "{}") as { result?: { agentInfo?: typeof info } }).result?.agentInfo ?? {};
+  } catch {
+    // no agentInfo: the catalog's facts are used
+  }
+  const names = [agent.id, info.name, info.title].filter((n): n is string => typeof n === "string" && n.length > 0);
+  const version = typeof info.version === "string" ? { value: info.version, from: "from initialize" } : agent.version ? { value: agent.version, from: "from the catalog" } : undefined;
+  return { names, version };
+}
+
+/**
+ * Explain what a session/prompt did to the OAuth state and whether the client was told: the
+ * refresh hop, the token file, the model calls, the agent's log, in the frames from the prompt
+ * to the next prompt of the same run. Empty when the prompt touched no OAuth lane.
+ */
+export function diagnoseOAuth(input: OAuthDiagnoseInput): OAuthFinding[] {
+  const frames = input.frames;
+  const pos = frames.findIndex((f) => f.runId === input.prompt.runId && f.seq === input.prompt.seq && isClientRequest(f, ["session/prompt"]));
+  if (pos < 0) return [];
+  const request = frames[pos];
+  const nextPrompt = frames.findIndex((f, i) => i > pos && f.runId === request.runId && isClientRequest(f, ["session/prompt"]));
+  const window = frames.slice(pos + 1, nextPrompt < 0 ? undefined : nextPrompt);
+  const answer = window.find((f) => f.runId === request.runId && (f.kind === "response" || f.kind === "error") && f.pairSeq === request.seq);
+  let reply = "";
+  let stopReason: string | undefined;
+  for (const f of window) {
+    if (answer && f.seq > answer.seq && f.runId === answer.runId) break;
+    if (f.runId !== request.runId || f.kind !== "notification" || f.updateKind !== "agent_message_chunk") continue;
+    try {
+      const text = (JSON.parse(f.raw) as { params?: { update?: { content?: { text?: unknown } } } }).params?.update?.content?.text;
+      if (typeof text === "string") reply += text;
+    } catch {
+      // a broken line carries no text
+    }
+  }
+  if (answer?.kind === "response") {
+    try {
+      const r = (JSON.parse(answer.raw) as { result?: { stopReason?: unknown } }).result?.stopReason;
+      if (typeof r === "string") stopReason = r;
+    } catch {
+      // no stopReason to quote
+    }
+  }
+  const ev = oauthEvidence(window);
+  const answered = answer?.kind === "response";
+  const said = answered ? `session/prompt answered stopReason ${stopReason ?? "(none)"} with ${reply.trim() ? `the reply "${reply.trim().slice(0, 80)}"` : "an empty reply"}` : answer ? `session/prompt failed with ${answer.errorCode ?? "?"} ${answer.errorMessage ?? ""}`.trim() : "session/prompt got no answer";
+  const where = pointers(ev);
+  const findings: OAuthFinding[] = [];
+  const { names, version } = agentNamesOf(frames, request.runId, pos, input.agent);
+  const ctx = { agentNames: names, version, kimi: input.agent.kimi === true, ev, hidden: answer?.kind !== "error" };
+
+  const failedRefresh = ev.refresh && ev.refresh.outcome !== "ok" ? ev.refresh : undefined;
+  if (failedRefresh) {
+    // Unanswered (the client gave up first) is hidden too: no answer says why.
+    const hidden = answer?.kind !== "error";
+    const base = `${describeRefresh(failedRefresh)}; ${said}.`;
+    const text = hidden
+      ? `${base} The failure is hidden from the client: nothing on the ACP pipe reports it. It shows only in ${where.text}.`
+      : `${base} The client sees the error; the cause is ${where.text}.`;
+    findings.push({ rule: hidden ? "oauth-refresh-failed-hidden" : "oauth-refresh-failed", text, evidence: [`http #${failedRefresh.frame.seq}`, ...where.seqs.filter((s) => s !== failedRefresh.frame.seq).map((s) => `#${s}`)], frameSeqs: where.seqs });
+  } else if (ev.refresh?.outcome === "ok") {
+    findings.push({ rule: "oauth-refresh-ok", text: `${describeRefresh(ev.refresh)}; ${said}.`, evidence: [`http #${ev.refresh.frame.seq}`], frameSeqs: [ev.refresh.frame.seq] });
+  }
+  if (ev.modelRejected) {
+    findings.push({
+      rule: "oauth-model-rejected",
+      text: `The model API refused the access token (http #${ev.modelRejected.seq}: ${ev.modelRejected.http?.path ?? ""} → ${ev.modelRejected.http?.status ?? ""}); ${said}.${answered ? " The client is not told why." : ""}`,
+      evidence: [`http #${ev.modelRejected.seq}`],
+      frameSeqs: [ev.modelRejected.seq],
+    });
+  }
+  if (!ev.refresh && ev.modelCalls === 0 && answered && !reply.trim() && input.agent.kimi === true) {
+    // No refresh, no model call, and still end_turn: the agent had no token to call with.
+    const before = oauthEvidence(frames.slice(0, pos));
+    const cause = before.refresh && before.refresh.outcome !== "ok" ? ` Earlier, ${describeRefresh(before.refresh)}${before.blanked?.home ? `, and ${before.blanked.home.path} was blanked (home #${before.blanked.seq})` : ""}.` : "";
+    findings.push({
+      rule: "oauth-no-model-call",
+      text: `${said}, without a single request to the model API: the agent had no usable token and ended the turn silently. The failure is hidden from the client.${cause}`,
+      evidence: before.refresh ? [`http #${before.refresh.frame.seq}`] : [],
+      frameSeqs: before.refresh ? [before.refresh.frame.seq] : [],
+    });
+  }
+  if (findings.length === 0) return findings;
+  for (const rule of input.rules ?? knownIssues()) {
+    const evidence = oauthRuleMatches(rule, ctx);
+    if (!evidence) continue;
+    findings.push({ rule: rule.id, text: `${rule.title}. ${rule.explanation}`, evidence, frameSeqs: where.seqs, links: rule.links });
+  }
+  return findings;
+}
+
+/**
+ * Why a terminal login failed, from its device-code poll on the HTTP lane: the last
+ * device_code grant before the end of `frames`, when it was refused. Undefined when the login's
+ * hops show no refusal (the login may have failed before it reached the server).
+ */
+export function diagnoseLogin(frames: readonly Frame[]): OAuthFinding | undefined {
+  const poll = [...frames].reverse().find((f) => f.kind === "http" && f.http?.grantType?.endsWith("device_code"));
+  const h = poll?.http;
+  if (!poll || !h || h.status === 200) return undefined;
+  const said = h.error ?? (h.status === undefined ? "no answer" : String(h.status));
+  const denied = /access_denied/.test(said);
+  const expired = /expired_token/.test(said);
+  const codes = frames.filter((f) => f.kind === "http" && f.http?.path.endsWith("/api/oauth/device_authorization") && f.http.status === 200).length;
+  const again = codes > 1 ? ` Kimi asked for ${codes} device codes: it starts a new device login each time one expires, so the login only ends when one is approved or denied (or the terminal is closed).` : "";
+  const what = denied
+    ? "the authorization server answered access_denied: the device code was denied on the verification page (or by the emulator's behaviour), so Kimi stopped polling it and wrote no token"
+    : expired
+      ? "the authorization server answered expired_token: the device code expired before anyone approved it, so Kimi stopped polling it and wrote no token"
+      : `the device-code poll was answered ${said}`;
+  return {
+    rule: denied ? "oauth-login-denied" : expired ? "oauth-login-expired" : "oauth-login-failed",
+    text: `The terminal login failed: ${what} (http #${poll.seq}: ${h.method} ${h.path} grant_type=device_code → ${h.status ?? "no answer"}).${again} The home stays logged out; session/new will answer -32000 until a login succeeds.`,
+    evidence: [`http #${poll.seq}`],
+    frameSeqs: [poll.seq],
+  };
 }

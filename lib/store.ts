@@ -4,6 +4,7 @@
  * array and a version number tells React what changed instead of copying the array per batch.
  */
 import type { CatalogEntryView, FaultConfig, Frame, PermissionPolicy, ProfileView, RunSummary, RunsDisk, ServerEvent, ServerInfo } from "./wire";
+import type { OAuthLabState } from "./oauth-lab";
 import { settleServedMethod } from "./schema-notes";
 
 export type ConnectionState = "connecting" | "open" | "closed";
@@ -49,6 +50,8 @@ export interface Snapshot {
   clientTerminals: ClientTerminalView[];
   validation: { enabled: boolean; unstable: boolean };
   faults?: FaultConfig;
+  /** The OAuth emulator's behaviour and pending device codes (issue #13). */
+  oauth?: OAuthLabState;
   loginCheck?: Extract<ServerEvent, { type: "login_check" }>;
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
   /** How much disk the run homes take, from the relay. */
@@ -209,6 +212,9 @@ export class PlaygroundStore {
         return;
       case "faults":
         this.update({ faults: event.faults });
+        return;
+      case "oauth_state":
+        this.update({ oauth: { url: event.url, behaviour: event.behaviour, pending: event.pending } });
         return;
       case "validation":
         this.update({ validation: { enabled: event.enabled, unstable: event.unstable } });

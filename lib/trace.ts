@@ -6,7 +6,7 @@
  * redactor, because a trace leaves the machine. Import validates line by line and names the line,
  * since these files get hand-trimmed. Isomorphic: no DOM, no node:*.
  */
-import type { Direction, Frame, FrameKind, ProfileKind } from "./wire";
+import { OUT_OF_BAND_KINDS, type Direction, type Frame, type FrameKind, type ProfileKind } from "./wire";
 
 export const TRACE_FORMAT = "acp-playground-trace";
 export const TRACE_VERSION = 1;
@@ -98,7 +98,7 @@ export function exportTrace(input: TraceExport, opts: { redact?: (text: string) 
 }
 
 const DIRECTIONS: readonly Direction[] = ["out", "in", "sys"];
-const KINDS: readonly FrameKind[] = ["request", "response", "error", "notification", "malformed", "too_large", "stderr", "lifecycle", "lost", "divider"];
+const KINDS: readonly FrameKind[] = ["request", "response", "error", "notification", "malformed", "too_large", "stderr", "lifecycle", "lost", "divider", ...OUT_OF_BAND_KINDS];
 
 type Check = (value: unknown) => boolean;
 const isString: Check = (v) => typeof v === "string";
@@ -128,6 +128,14 @@ const OPTIONAL_FRAME_FIELDS: Record<string, Check> = {
   lifecycle: isObject,
   note: isString,
   updateKind: isString,
+  // The out-of-band lanes (issue #13): checked for shape so a hand-edited trace cannot crash the list.
+  http: (v) => isObject(v) && isString((v as Record<string, unknown>).method) && isString((v as Record<string, unknown>).path) && ((v as Record<string, unknown>).host === "oauth" || (v as Record<string, unknown>).host === "model"),
+  home: (v) => {
+    const h = v as Record<string, unknown>;
+    const diffOk = h?.diff === undefined || (Array.isArray(h.diff) && h.diff.every((d) => isObject(d) && isString((d as Record<string, unknown>).key)));
+    return isObject(v) && ["create", "change", "delete"].includes(h.op as string) && isString(h.path) && isString(h.summary) && diffOk;
+  },
+  agentLog: (v) => isObject(v) && isString((v as Record<string, unknown>).file) && Number.isInteger((v as Record<string, unknown>).line),
 };
 
 function parseLine(line: string, n: number): unknown {

@@ -6,6 +6,7 @@
 
 import type { LoginAttempt } from "./auth-timeline";
 import type { CredentialSource } from "./credential-sources";
+import { checkOAuthBehaviour, OAUTH_ACTIONS, type OAuthAction, type OAuthBehaviour, type OAuthLabState } from "./oauth-lab";
 
 /** Which way a line crossed the agent's stdio; `sys` is the relay speaking (lifecycle, markers). */
 export type Direction = "out" | "in" | "sys";
@@ -20,7 +21,76 @@ export type FrameKind =
   | "stderr"
   | "lifecycle" // spawned, exited, spawn error, killed
   | "lost" // a request that will never get its answer (the agent died first)
-  | "divider"; // a run boundary: agent, version, profile
+  | "divider" // a run boundary: agent, version, profile
+  // Out-of-band lanes (issue #13): what the agent does off its stdio, seen by the relay. All use dir "sys".
+  | "http" // one HTTP request the agent made to the OAuth emulator or the model server (Frame.http)
+  | "home" // a file in the run's home created, changed or deleted (Frame.home)
+  | "agent-log"; // one line of the agent's own session record under its home (Frame.agentLog)
+
+/** The frame kinds that do not come from the agent's stdio, in lane order (Agent home · Auth/Model server). */
+export const OUT_OF_BAND_KINDS: readonly FrameKind[] = ["http", "home", "agent-log"];
+
+/** Which loopback server an HTTP hop went to. */
+export type HopHost = "oauth" | "model";
+
+/**
+ * One HTTP request the agent made, as the relay's servers saw it (Frame.http). `path` never carries
+ * a query string's secrets (the recorder strips or masks them). `grantType` is the token endpoint's
+ * `grant_type` form field (`refresh_token`, `urn:ietf:params:oauth:grant-type:device_code`).
+ * `status` is absent when no answer was sent (the connection was dropped or never answered).
+ */
+export interface HttpHop {
+  method: string;
+  path: string;
+  status?: number;
+  ms?: number;
+  grantType?: string;
+  host: HopHost;
+  /** Why there was no normal answer: "dropped", "timeout", "client closed", an emulator behaviour. */
+  error?: string;
+}
+
+/**
+ * What a server reports for one hop (the emulator's and the model server's `onHop` hooks). The relay
+ * keeps the HttpHop fields on the frame and puts the whole record, masked and redacted, in `raw`.
+ * `request`/`response` are the parsed bodies (form fields, JSON) where small; tokens in them are
+ * masked by the recorder, so a hook may pass them as they were.
+ */
+export interface HttpHopEvent extends HttpHop {
+  request?: { headers?: Record<string, string>; body?: unknown };
+  response?: { body?: unknown };
+  /** Tokens this answer issued (access, refresh, device code): the relay adds them to the run's redactor at once. */
+  issued?: string[];
+}
+
+/** One field of a masked JSON/TOML diff: secret-looking values are masked (`‹…1a2b›`, length + last 4). */
+export interface HomeDiffEntry {
+  /** Dotted key path inside the file: `access_token`, `providers.managed:kimi-code.api_key`. */
+  key: string;
+  op: "add" | "remove" | "change";
+  from?: string;
+  to?: string;
+}
+
+/** A file in the run's home created, changed or deleted (Frame.home). `path` is relative to the home. */
+export interface HomeChange {
+  op: "create" | "change" | "delete";
+  path: string;
+  /** One line for the list: `access_token ‹…1a2b› → ""`, `+3 keys`, `412 bytes`. */
+  summary: string;
+  /** For JSON and TOML files: the changed keys, bounded (HOME_DIFF_MAX entries); absent for other files. */
+  diff?: HomeDiffEntry[];
+  /** The diff had more entries than it keeps. */
+  diffTruncated?: number;
+  bytes?: number;
+}
+
+/** One line of the agent's own record (Frame.agentLog); `file` is relative to the home. */
+export interface AgentLogLine {
+  file: string;
+  /** 1-based line number in that file. */
+  line: number;
+}
 
 export interface LifecycleInfo {
   event: "spawned" | "exited" | "spawn_error" | "kill_requested" | "runtime_missing";
@@ -72,6 +142,12 @@ export interface Frame {
   violations?: { path: string; message: string }[];
   /** Schema remarks that are not violations: a method no schema lists that the agent served (lib/schema-notes.ts). */
   schemaNotes?: { path: string; message: string }[];
+  /** kind "http": the hop's summary fields; `raw` is the whole HttpHopEvent as one JSON line, masked and redacted. */
+  http?: HttpHop;
+  /** kind "home": what changed in the run's home; `raw` is the HomeChange as one JSON line. */
+  home?: HomeChange;
+  /** kind "agent-log": where the line came from; `raw` is the line itself, redacted (bounded). */
+  agentLog?: AgentLogLine;
   /**
    * Set only on a tab's copy: `raw` is a prefix of this many characters' line, cut to the relay's
    * per-tab budget. The relay's ring (and every export) keeps the whole line.
@@ -211,6 +287,7 @@ export interface CatalogEntryView {
 export type ProfileKind =
   | "kimi-api-key"
   | "kimi-oauth"
+  | "kimi-oauth-emulated"
   | "kimi-env"
   | "gemini-api-key"
   | "gemini-oauth"
@@ -316,7 +393,14 @@ export type ClientCommand =
   | { type: "set_validation"; enabled: boolean; unstable: boolean }
   | { type: "set_faults"; faults: FaultConfig }
   /** Does each terminal-login command of the current run exist and can it run? */
-  | { type: "login_check" };
+  | { type: "login_check" }
+  /** Change the OAuth emulator's behaviour live (lib/oauth-lab.ts checkOAuthBehaviour bounds it). */
+  | { type: "oauth_behaviour"; behaviour: Partial<OAuthBehaviour> }
+  /**
+   * One click in the OAuth lab: expire the current run's access token, revoke its refresh token,
+   * or approve/deny a pending device code (`userCode`, as on the verification page).
+   */
+  | { type: "oauth_action"; action: OAuthAction; userCode?: string };
 
 /** Relay → browser. */
 export type ServerEvent =
@@ -361,6 +445,8 @@ export type ServerEvent =
   /** The agent wrote a file through fs/write_text_file; old and new text for a diff. */
   | { type: "fs_write"; runId: string; sessionId: string; path: string; oldText: string | null; newText: string }
   /** A client terminal (terminal/create) the relay runs for the agent: creation, output, exit. */
+  /** The OAuth emulator's behaviour and pending device codes: in answer to a change, and whenever they change. */
+  | ({ type: "oauth_state" } & OAuthLabState)
   | { type: "client_terminal"; runId: string; terminalId: string; argv?: string[]; cwd?: string; data?: string; exited?: boolean; exitCode?: number | null; signal?: string | null }
 
 export const WS_PATH = "/ws";
@@ -500,6 +586,19 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       return typeof record.index === "number" && Number.isInteger(record.index) ? { ok: true, command: { type, index: record.index } } : { ok: false, error: "matrix_open needs index" };
     case "set_validation":
       return typeof record.enabled === "boolean" ? { ok: true, command: { type, enabled: record.enabled, unstable: record.unstable === true } } : { ok: false, error: "set_validation needs enabled" };
+    case "oauth_behaviour": {
+      const checked = checkOAuthBehaviour(record.behaviour);
+      return checked.ok ? { ok: true, command: { type, behaviour: checked.value } } : { ok: false, error: `oauth_behaviour: ${checked.message}` };
+    }
+    case "oauth_action": {
+      if (!OAUTH_ACTIONS.includes(record.action as OAuthAction)) return { ok: false, error: `oauth_action needs action: one of ${OAUTH_ACTIONS.join(", ")}` };
+      const action = record.action as OAuthAction;
+      if (action === "approve" || action === "deny") {
+        if (typeof record.userCode !== "string" || !/^[A-Z0-9-]{1,32}$/i.test(record.userCode)) return { ok: false, error: `oauth_action ${action} needs a userCode` };
+        return { ok: true, command: { type, action, userCode: record.userCode } };
+      }
+      return { ok: true, command: { type, action } };
+    }
     case "set_faults": {
       const faults = parseFaults(record.faults);
       return typeof faults === "string" ? { ok: false, error: faults } : { ok: true, command: { type, faults } };
@@ -559,6 +658,7 @@ function parseCaps(value: unknown): ClientCaps | undefined {
 export const PROFILE_KINDS: readonly ProfileKind[] = [
   "kimi-api-key",
   "kimi-oauth",
+  "kimi-oauth-emulated",
   "kimi-env",
   "gemini-api-key",
   "gemini-oauth",

@@ -7,6 +7,7 @@ import path from "node:path";
 import { agentCommandEntry } from "./agent-cmd";
 import type { CatalogEntry } from "./catalog";
 import { CatalogError, ConfigError } from "./errors";
+import { checkBehaviour, DEFAULT_OAUTH_PORT, type OAuthBehaviour } from "./oauth-emulator";
 
 export interface Config {
   host: string;
@@ -28,6 +29,12 @@ export interface Config {
    * without a shell, trusted like agents.json; the browser still only picks an id.
    */
   agentCommands: CatalogEntry[];
+  /** Port of the OAuth emulator on 127.0.0.1 (server/oauth-emulator.ts); 0 picks a free one. */
+  oauthPort: number;
+  /** --oauth-port was given: a busy port is an error. Otherwise a busy default falls back to a free port. */
+  oauthPortFixed: boolean;
+  /** The emulator's starting behaviour, from the --oauth-* flags (changeable live from the UI). */
+  oauthBehaviour: Partial<OAuthBehaviour>;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -47,16 +54,25 @@ export const USAGE = `Usage: npm start -- [options]
   --agent-cmd "CMD ARGS"  inspect any ACP agent: a catalog entry for this start, selected first
                         (repeatable; split without a shell; a relative command is resolved from
                         the directory you ran npm start in)
+  --oauth-port N        port of the Kimi OAuth emulator on 127.0.0.1 (default 3978; 0 picks a free one)
+  --oauth-approval A    device codes: manual (approve on the page) | approve | deny | expire (default manual)
+  --oauth-refresh R     refresh answer: ok | invalid_grant | 401 | 500 | drop | timeout (default ok)
+  --oauth-token-ttl S   access-token lifetime in seconds (default 900)
+  --oauth-pending-polls N  authorization_pending answers before an automatic decision (default 0)
+  --oauth-slow-down     answer slow_down to the first poll of each device code
+  --oauth-no-rotate     keep the refresh token on refresh (default: rotate)
+  --oauth-model-401     the model API answers 401 even to a valid token
   --dev                 Next.js hot reload
   --dangerously-bind-non-loopback   allow a non-loopback --host (anyone who can reach it can run agents)`;
 
 /** Switches: present or absent, never given a value. */
-const BOOLEAN_FLAGS = new Set(["dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+const BOOLEAN_FLAGS = new Set(["dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help", "oauth-slow-down", "oauth-no-rotate", "oauth-model-401"]);
 
 export function parseConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): Config {
   const flags = new Map<string, string | true>();
   const agentCmds: string[] = [];
-  const known = new Set(["agent-cmd", "port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help"]);
+  const known = new Set(["agent-cmd", "port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help",
+    "oauth-port", "oauth-approval", "oauth-refresh", "oauth-token-ttl", "oauth-pending-polls", "oauth-slow-down", "oauth-no-rotate", "oauth-model-401"]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}".`, USAGE);
@@ -106,6 +122,19 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
       "Use the default 127.0.0.1, or add --dangerously-bind-non-loopback if you really mean it.",
     );
   }
+  const oauthPort = int("oauth-port", DEFAULT_OAUTH_PORT, 0);
+  if (oauthPort > 65535) throw new ConfigError(`--oauth-port must be 0-65535, not "${oauthPort}".`);
+  const wanted: Record<string, unknown> = {};
+  if (str("oauth-approval") !== undefined) wanted.approval = str("oauth-approval");
+  if (str("oauth-refresh") !== undefined) wanted.refresh = str("oauth-refresh");
+  if (str("oauth-token-ttl") !== undefined) wanted.accessTokenTtl = Number(str("oauth-token-ttl"));
+  if (str("oauth-pending-polls") !== undefined) wanted.pendingPolls = Number(str("oauth-pending-polls"));
+  if (flags.has("oauth-slow-down")) wanted.slowDown = true;
+  if (flags.has("oauth-no-rotate")) wanted.rotateRefresh = false;
+  if (flags.has("oauth-model-401")) wanted.modelRejects = true;
+  // One validator for the CLI, the WebSocket command and the panel (server/oauth-emulator.ts).
+  const checked = checkBehaviour(wanted);
+  if (!checked.ok) throw new ConfigError(`OAuth emulator: ${checked.message}.`, USAGE);
   const dataDir = path.resolve(str("data-dir") ?? env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground"));
   return {
     host,
@@ -121,6 +150,9 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     openBrowser: false,
     quiet: flags.has("quiet"),
     agentCommands: agentCmds.map((line, i) => startupAgent(line, i, env)),
+    oauthPort,
+    oauthPortFixed: str("oauth-port") !== undefined,
+    oauthBehaviour: checked.value,
   };
 }
 

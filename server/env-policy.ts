@@ -35,12 +35,18 @@ export const RELAY_ENV = new Set([
   "GEMINI_CLI_HOME",
   "QWEN_HOME",
   "COPILOT_HOME",
+  // Kimi's OAuth endpoint overrides: set only by the relay, for the OAuth emulator (issue 13).
+  "KIMI_CODE_OAUTH_HOST",
+  "KIMI_OAUTH_HOST",
+  "KIMI_CODE_BASE_URL",
 ]);
 
 /** The variables each kind's home generator sets (materialize.ts `planHome`); `generic` is the policy below. */
 export const KIND_ENV: Record<Exclude<ProfileKind, "generic">, readonly string[]> = {
   "kimi-api-key": [],
   "kimi-oauth": [],
+  // The overrides are the relay's (RELAY_ENV), never the profile's.
+  "kimi-oauth-emulated": [],
   "kimi-env": ["KIMI_MODEL_NAME", "KIMI_MODEL_API_KEY", "KIMI_MODEL_BASE_URL"],
   "gemini-api-key": ["GEMINI_API_KEY"],
   "gemini-oauth": [],

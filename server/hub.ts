@@ -10,7 +10,7 @@ import path from "node:path";
 import { Redactor } from "../lib/redact";
 import { lastOutcomeAnswer } from "../lib/run-outcome";
 import { createSchemaChecker, type SchemaChecker } from "../lib/schema-check";
-import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, type PermissionPolicy, type RunSummary, type ServerEvent, type ServerInfo } from "../lib/wire";
+import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, type HttpHopEvent, type PermissionPolicy, type RunSummary, type ServerEvent, type ServerInfo } from "../lib/wire";
 import { type AgentSlot, AgentSlots } from "./agent-slots";
 import { type AuthHost, AuthFlows } from "./auth-flows";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
@@ -19,10 +19,15 @@ import { ClientMethodServer } from "./client-methods";
 import { LimitError, PlaygroundError, ProfileError } from "./errors";
 import { Evidence } from "./evidence";
 import { FaultInjector, NO_FAULTS } from "./faults";
+import { watchRunHome } from "./home-watch";
 import type { Logger } from "./logger";
+import { expireTokenFile, kimiMainOf } from "./emulated-login";
+import type { OAuthEmulator } from "./oauth-emulator";
+import { runScopedUrl } from "./model-server";
 import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
 import { userDirectory } from "./paths";
 import { ReplayRecording } from "./replay-guard";
+import { DEFAULT_OAUTH_BEHAVIOUR } from "../lib/oauth-lab";
 import { RunsDiskMeter } from "./runs-disk";
 import { lineLimitProblem, Run, type RunListener, type RunOptions } from "./run";
 
@@ -47,6 +52,8 @@ export interface HubOptions {
   maxAgents?: number;
   /** `npm start -- --agent-cmd …`: catalog entries for this start, listed (and so selected) first. */
   agentCommands?: CatalogEntry[];
+  /** The Kimi OAuth emulator (issue #13): the emulated profile logs in against it; the OAuth lab drives it. */
+  oauth?: OAuthEmulator;
   logger: Logger;
 }
 
@@ -133,6 +140,10 @@ function clipForTab(frame: Frame, max: number): Frame {
   return { ...frame, raw: frame.raw.slice(0, cut), clipped: frame.raw.length, note: frame.note ? `${frame.note}; ${note}` : note };
 }
 
+/** Hops held for a run not yet listed: at most this many per run, for the newest few run ids. */
+const EARLY_HOPS_MAX = 200;
+const EARLY_HOP_RUNS = 4;
+
 export class Hub {
   readonly catalog: Catalog;
   readonly profiles: ProfileStore;
@@ -154,6 +165,8 @@ export class Hub {
   /** Per run: the run whose directory holds its home (itself, or the first run of a reuse chain). */
   private readonly homeOwner = new Map<string, string>();
   private readonly clientMethods = new Map<Run, ClientMethodServer>();
+  /** HTTP hops of runs not listed yet, by run id (recordHop). */
+  private readonly earlyHops = new Map<string, HttpHopEvent[]>();
   private permissionPolicy: PermissionPolicy = "ask";
   private readonly auth: AuthFlows;
   readonly evidence: Evidence;
@@ -172,6 +185,7 @@ export class Hub {
     this.auth = new AuthFlows(this.loginHost());
     this.slots = new AgentSlots(options.maxAgents ?? 4);
     this.disk = new RunsDiskMeter(this.runsDir, (disk) => this.broadcast({ type: "runs_disk", disk }));
+    options.oauth?.onChange(() => this.broadcast(this.oauthState()));
     this.evidence = new Evidence({
       run: (runId) => this.runs.find((r) => r.id === runId),
       importRun: (label, summary, frames, dropped) => this.importRun(label, summary, frames, dropped),
@@ -338,6 +352,40 @@ export class Hub {
     });
     // A reloaded tab gets the login terminal's recent output back, like the frame log.
     if (this.auth.loginScrollback) sub.send({ type: "login_output", data: this.auth.loginScrollback, reset: true });
+    if (this.options.oauth) sub.send(this.oauthState());
+  }
+
+  /** The OAuth lab panel's view of the emulator. */
+  private oauthState(): Extract<ServerEvent, { type: "oauth_state" }> {
+    const oauth = this.options.oauth;
+    return { type: "oauth_state", url: oauth ? oauth.oauthHost() : undefined, behaviour: oauth ? oauth.behaviour : DEFAULT_OAUTH_BEHAVIOUR, pending: oauth ? oauth.pendingDevices() : [] };
+  }
+
+  /**
+   * "Expire the access token" / "revoke the refresh token" for the current run: its prefix is the
+   * run that made its home (a restarted run keeps its home's tokens). Expiry is made real twice:
+   * the token file's expires_at is set in the past (what Kimi reads to decide on a refresh) and
+   * the emulator rejects the old access token (what a running agent that cached it meets).
+   */
+  private async oauthAction(sub: Subscriber, cmd: Extract<ClientCommand, { type: "oauth_action" }>): Promise<void> {
+    const oauth = this.options.oauth;
+    if (!oauth) throw new PlaygroundError("The OAuth emulator is not running.", "Start the playground without disabling it (--oauth-port).");
+    if (cmd.action === "approve" || cmd.action === "deny") {
+      if (!oauth.decide(cmd.userCode ?? "", cmd.action)) throw new PlaygroundError(`No pending device code ${cmd.userCode ?? ""}.`, "It may have expired or been decided already.");
+      return;
+    }
+    const run = this.current;
+    if (!run || run.summary.profileKind !== "kimi-oauth-emulated") throw new PlaygroundError("The current run does not use an OAuth (emulated) profile.", "Start Kimi with the profile \"OAuth (emulated)\" first.");
+    const owner = this.homeOwner.get(run.id) ?? run.id;
+    if (cmd.action === "revoke_refresh") {
+      const n = oauth.revokeRefresh({ runTag: owner });
+      sub.send({ type: "notice", level: "info", message: `Revoked ${n} refresh token(s) of ${owner}: the next refresh is answered invalid_grant.` });
+      return;
+    }
+    const home = this.homes.get(run.id)?.KIMI_CODE_HOME;
+    const file = home ? await expireTokenFile(home) : undefined;
+    const n = oauth.expireAccess({ runTag: owner });
+    sub.send({ type: "notice", level: "info", message: `Access token of ${owner} expired (${file ? `expires_at rewritten in ${path.basename(file)}` : "no token file found"}; ${n} token(s) now refused by the model API). The next prompt makes Kimi refresh.` });
   }
 
   private catalogErrorText(): string | undefined {
@@ -512,6 +560,13 @@ export class Hub {
         case "login_cancel":
           this.auth.cancel();
           return;
+        case "oauth_behaviour":
+          if (!this.options.oauth) throw new PlaygroundError("The OAuth emulator is not running.");
+          this.options.oauth.behaviour = cmd.behaviour;
+          return;
+        case "oauth_action":
+          await this.oauthAction(sub, cmd);
+          return;
         case "login_check": {
           const result = this.auth.checkLogins();
           if (result) sub.send(result);
@@ -560,7 +615,7 @@ export class Hub {
           const runId = `check-${Date.now().toString(36)}`;
           const slot = await this.slots.wait("check", { timeoutMs: SLOT_WAIT_MS });
           try {
-            const home = await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl });
+            const home = await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl, oauth: this.options.oauth });
             const result = await runDoctor(home.home, home.env);
             sub.send({ type: "profile_check", profileId: cmd.profileId, ok: result.ok, exitCode: result.exitCode, output: this.redact(result.output) });
           } finally {
@@ -664,6 +719,8 @@ export class Hub {
     }
     // The slot is free again only when the process is gone (or never started).
     void run.done.then(() => slot.release());
+    // The home's baseline, before the spawn; awaited before the check below, so nothing awaits between that check and the launch.
+    await this.watchLanes(run, prepared);
     // A run pruned (or replaced) while this start awaited never launches: nobody could see or stop it.
     if (!this.runs.includes(run) || this.current !== run) {
       run.failBeforeSpawn({ event: "spawn_error", message: "Not started: the run was pruned or replaced before its agent launched." });
@@ -673,6 +730,62 @@ export class Hub {
     this.dirtyRuns.add(run);
     this.schedule();
     return run;
+  }
+
+  /**
+   * The Home and Agent-log lanes (issue #13): the run's home watched from before the agent starts
+   * (so every file it writes is a `create`) until it has exited (a last look, then no more).
+   */
+  private async watchLanes(run: Run, prepared: Prepared): Promise<void> {
+    if (prepared.failure) return;
+    try {
+      const watcher = await watchRunHome(run, prepared.env);
+      if (watcher) void run.done.then(() => watcher.stop());
+    } catch (error) {
+      this.options.logger.warn(`${run.id}: the home lane is off: ${this.redact((error as Error).message)}`);
+    }
+  }
+
+  /**
+   * One HTTP request an agent made to the model server or the OAuth emulator, recorded on the run
+   * its `/run/<tag>` prefix names: the run itself or, when a later run reuses its home (restart,
+   * reconnect after a login), the newest run living in that home. Requests without a tag, or for
+   * a run no longer listed, are not recorded anywhere.
+   */
+  recordHop = (tag: string | undefined, hop: HttpHopEvent): void => {
+    // Issued tokens are secrets from this moment, whether or not a run records the hop.
+    const issued = (hop.issued ?? []).filter((v) => typeof v === "string" && v.length > 0);
+    if (issued.length) this.addSecrets(issued);
+    if (!tag) return;
+    let target: Run | undefined;
+    for (const run of this.runs) if (run.id === tag || this.homeOwner.get(run.id) === tag) target = run;
+    if (target) {
+      target.recordHop(hop);
+      return;
+    }
+    // The run's home is being prepared (the emulated profile's real `kimi login` runs before the
+    // run is listed): held, bounded, and recorded right after the run's divider (flushEarlyHops).
+    const n = /^run-\d+$/.test(tag) ? Number(tag.slice(4)) : Number.NaN;
+    if (!(n > this.runCounter - EARLY_HOP_RUNS && n <= this.runCounter)) return;
+    const held = this.earlyHops.get(tag) ?? [];
+    if (held.length < EARLY_HOPS_MAX) held.push(hop);
+    this.earlyHops.set(tag, held);
+  };
+
+  /** Hops a run made before it was listed (its home's login), now recorded on it, in order. */
+  private flushEarlyHops(runId: string): void {
+    const held = this.earlyHops.get(runId);
+    this.earlyHops.delete(runId);
+    // Tags of runs that will never be listed (their start failed) go too.
+    for (const tag of this.earlyHops.keys()) if (Number(tag.slice(4)) <= this.runCounter - EARLY_HOP_RUNS) this.earlyHops.delete(tag);
+    const run = this.runs.find((r) => r.id === runId);
+    if (held && run) for (const hop of held) run.recordHop({ ...hop, issued: undefined });
+  }
+
+  /** Values that become secrets of the redactor at once (issued tokens, typed keys); kept until the server stops. */
+  private addSecrets(values: readonly string[]): void {
+    for (const value of values) if (value.length > 0) this.everSecrets.add(value);
+    this.redactor = new Redactor([...this.everSecrets]);
   }
 
   /** Prepare the home, build the run with its client-method server, list it as current and prune. */
@@ -697,6 +810,7 @@ export class Hub {
     });
     clientMethods.setPermissionPolicy(this.permissionPolicy);
     const run = this.createRun(entry, profile, runId, prepared, {
+      beforeSpawn: () => this.flushEarlyHops(runId),
       serveClientMethod: (method, params, id) => clientMethods.serve(method, params, id),
       observe: (dir, kind, value) => clientMethods.observe(dir, kind, value),
       onEnd: () => clientMethods.dispose(),
@@ -735,7 +849,9 @@ export class Hub {
       let homeEnv = reuseHomeOf ? this.homes.get(reuseHomeOf) : undefined;
       if (!homeEnv) {
         try {
-          homeEnv = (await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl: this.options.modelServerUrl, agentHomeEnv: agentHomeEnv(entry) })).env;
+          // The run's own prefix on the model server names it on every request (the HTTP lane, issue #13).
+          const modelServerUrl = this.options.modelServerUrl ? runScopedUrl(this.options.modelServerUrl, runId) : undefined;
+          homeEnv = (await materialize(profile, { runsDir: this.runsDir, runId, modelServerUrl, agentHomeEnv: agentHomeEnv(entry), oauth: this.options.oauth, kimiMain: kimiMainOf(entry) })).env;
         } catch (error) {
           const e = error as PlaygroundError;
           return { cwd, env: {}, failure: { message: `Profile "${profile.name}" could not be prepared: ${e.message}`, hint: e.hint, event: "spawn_error" } };
@@ -769,6 +885,7 @@ export class Hub {
         serveClientMethod: (method) => ({ error: { code: -32601, message: "Method not found", data: { method } } }),
         schemaCheck: this.schemaCheck,
         faults: new FaultInjector(() => this.faults),
+        addSecrets: (values) => this.addSecrets(values),
         summaryExtra: {
           agentVersion: entry.version,
           kimi: entry.kimi,
@@ -806,10 +923,7 @@ export class Hub {
     return {
       current: () => this.current,
       startRun: (agentId, cwd, reuseHomeOf, extraEnv) => this.startRun(agentId, undefined, cwd, { reuseHomeOf, extraEnv }),
-      addSecrets: (values) => {
-        for (const value of values) if (value.length > 0) this.everSecrets.add(value);
-        this.redactor = new Redactor([...this.everSecrets]);
-      },
+      addSecrets: (values) => this.addSecrets(values),
       emit: (event) => this.broadcast(event),
       markDirty: (run) => {
         this.dirtyRuns.add(run);

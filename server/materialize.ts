@@ -15,8 +15,9 @@ import { mask } from "../lib/redact";
 import type { ProfileDraft } from "../lib/wire";
 import { checkGenericEnvName, checkProfileEnv, RELAY_ENV, withoutRelayEnv } from "./env-policy";
 import { ProfileError } from "./errors";
+import { loginOrThrow } from "./emulated-login";
 import { copyHome, describeHomeCopy } from "./home-copy";
-import { agentKindPlan, isSecretEnvName, type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
+import { agentKindPlan, isAgentHomeKind, isSecretEnvName, type KimiProvider, PLATFORM_BASE_URLS, parseEnvText, parseFilesText, type StoredProfile, validateFields, validateName } from "./profile-kinds";
 import type { ProfileStore } from "./profile-store";
 import { runHomeEnv } from "./run-home";
 import { bundledNode } from "./runtime";
@@ -52,6 +53,18 @@ export interface HomePlan {
   copyFrom?: string;
   /** existing-home in place: use this directory as the home and write nothing. */
   inPlace?: string;
+  /**
+   * kimi-oauth-emulated: `login` = the home is written by the real `kimi login` against the OAuth
+   * emulator; `overrides-only` = an empty home with the emulator's overrides (starts logged out).
+   */
+  kimiLogin?: "login" | "overrides-only";
+}
+
+/** What materialize needs of the OAuth emulator (server/oauth-emulator.ts) for the emulated kind. */
+export interface EmulatedOAuth {
+  oauthHost(runTag: string): string;
+  baseUrl(runTag: string): string;
+  approveNextLogin(runTag: string): void;
 }
 
 export interface PlanOptions {
@@ -67,6 +80,10 @@ export interface MaterializeOptions {
   modelServerUrl?: string;
   /** The agent's own home variables (catalog `homeEnv`), relative to HOME; server/run-home.ts. */
   agentHomeEnv?: Readonly<Record<string, string>>;
+  /** The OAuth emulator, for `kimi-oauth-emulated` profiles. */
+  oauth?: EmulatedOAuth;
+  /** dist/main.mjs of the Kimi build that runs (its own `kimi login` makes the home); default 2.1.0. */
+  kimiMain?: string;
 }
 
 export interface MaterializedHome {
@@ -112,6 +129,14 @@ export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: 
   const reveal = opts.reveal ?? ((s: string) => s);
   const f = profile.fields;
   const plan: HomePlan = { dirs: [], files: [], env: {} };
+  if (isAgentHomeKind(profile.kind)) {
+    // Paths are relative to the run's home, which is the agent's HOME (.gemini/, .claude/, .codex/, .qwen/).
+    const agent = agentKindPlan(profile.kind, f, reveal);
+    Object.assign(plan.env, agent.env);
+    const dirs = new Set(agent.files.map((file) => path.posix.dirname(file.path)).filter((d) => d !== "."));
+    for (const dir of [...dirs].sort()) plan.dirs.push({ path: dir, mode: "0700" });
+    plan.files.push(...agent.files);
+  }
   switch (profile.kind) {
     case "kimi-api-key": {
       // The provider id is also the prefix of the model alias, as Kimi's API-key login writes it;
@@ -152,22 +177,11 @@ export function planHome(profile: Pick<StoredProfile, "kind" | "fields">, opts: 
       plan.env.KIMI_MODEL_API_KEY = reveal(String(f.apiKey));
       if (typeof f.baseUrl === "string" && f.baseUrl) plan.env.KIMI_MODEL_BASE_URL = f.baseUrl;
       break;
-    case "gemini-api-key":
-    case "gemini-oauth":
-    case "claude-api-key":
-    case "claude-credentials":
-    case "codex-api-key":
-    case "codex-auth-json":
-    case "qwen-openai":
-    case "copilot-token": {
-      // Paths are relative to the run's home, which is the agent's HOME (.gemini/, .claude/, .codex/, .qwen/).
-      const agent = agentKindPlan(profile.kind, f, reveal);
-      Object.assign(plan.env, agent.env);
-      const dirs = new Set(agent.files.map((file) => path.posix.dirname(file.path)).filter((d) => d !== "."));
-      for (const dir of [...dirs].sort()) plan.dirs.push({ path: dir, mode: "0700" });
-      plan.files.push(...agent.files);
+    case "kimi-oauth-emulated":
+      // Nothing hand-written: materialize runs the real `kimi login` (per run, see there), or
+      // only gives the run the emulator's overrides when it starts logged out.
+      plan.kimiLogin = f.loggedOut === true ? "overrides-only" : "login";
       break;
-    }
     case "logged-out":
       break;
     case "existing-home":
@@ -249,6 +263,23 @@ export async function materialize(profile: StoredProfile, opts: MaterializeOptio
   // HOME, XDG and the agent's own home variables point inside the run's home, made after the
   // profile's files so a profile file can never be replaced by one of these directories.
   const relayEnv = await runHomeEnv(home, opts.agentHomeEnv ?? {}, { create: true });
+  if (plan.kimiLogin) {
+    // One real login per run, under the run's own prefix (/run/<runId>, see server/oauth-emulator.ts):
+    // each run gets its own device code, tokens and refresh chain, so a refresh that rotates the
+    // token, an expiry or a revocation in one run never reaches another, and every hop names its
+    // run. A home logged in once and copied would share one refresh token between runs (the
+    // first rotation would break the others) and could not be re-prefixed (the token slot's name
+    // hashes the host). The cost is one `kimi login`, about 4-5 s on this machine.
+    if (!opts.oauth) throw new ProfileError("The OAuth emulator is not running, so the OAuth (emulated) profile cannot log in.", "Start the playground normally; it starts the emulator on 127.0.0.1 (--oauth-port).");
+    const overrides = { KIMI_CODE_OAUTH_HOST: opts.oauth.oauthHost(opts.runId), KIMI_CODE_BASE_URL: opts.oauth.baseUrl(opts.runId) };
+    if (plan.kimiLogin === "login") {
+      opts.oauth.approveNextLogin(opts.runId);
+      await loginOrThrow({ main: opts.kimiMain ?? kimiMainPath(), home, homeEnv: relayEnv, oauthHost: overrides.KIMI_CODE_OAUTH_HOST, baseUrl: overrides.KIMI_CODE_BASE_URL });
+    }
+    // The overrides ride along as relay variables: the Auth tab's terminal login (whose advertised
+    // method carries only KIMI_CODE_HOME) then logs in against the same prefix and token slot.
+    Object.assign(relayEnv, overrides);
+  }
   return { home, env: { ...plan.env, ...relayEnv, KIMI_CODE_HOME: home }, files: plan.files.map((f) => ({ path: f.path, mode: f.mode })) };
 }
 
@@ -301,6 +332,16 @@ export async function previewProfile(input: ProfileDraft | StoredProfile, opts: 
   }
   const plan = planHome(profile, { modelServerUrl: opts.modelServerUrl ?? PREVIEW_MODEL_SERVER, reveal: maskSecret });
   const files = [...plan.files];
+  const loginEnv: Record<string, string> = {};
+  if (plan.kimiLogin === "login") {
+    const note = "‹written by the real `kimi login` against the OAuth emulator when the run starts›";
+    files.push({ path: "config.toml", mode: "0600", content: `${note}: providers."managed:kimi-code" with oauth_host and base_url of the run's emulator prefix` });
+    files.push({ path: "credentials/kimi-code-env-<16 hex>.json", mode: "0600", content: `${note}: access_token, refresh_token, expires_at` });
+  }
+  if (plan.kimiLogin) {
+    loginEnv.KIMI_CODE_OAUTH_HOST = "http://127.0.0.1:<oauth port>/run/<run id>";
+    loginEnv.KIMI_CODE_BASE_URL = "http://127.0.0.1:<oauth port>/run/<run id>/coding/v1";
+  }
   if (plan.copyFrom || plan.inPlace) {
     const source = (plan.copyFrom ?? plan.inPlace) as string;
     const note = plan.copyFrom ? `‹copied from ${source} when the run starts›` : `‹used in place: ${source}; the playground writes nothing›`;
@@ -315,7 +356,7 @@ export async function previewProfile(input: ProfileDraft | StoredProfile, opts: 
     }
   }
   const home = plan.inPlace ?? PREVIEW_HOME;
-  return { files, env: { ...plan.env, ...(await runHomeEnv(home, {}, { create: false })), KIMI_CODE_HOME: home } };
+  return { files, env: { ...plan.env, ...(await runHomeEnv(home, {}, { create: false })), ...loginEnv, KIMI_CODE_HOME: home } };
 }
 
 /** dist/main.mjs of a bundled Kimi Code build (`@moonshot-ai/kimi-code` = 2.1.0). */

@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { HttpHopEvent } from "../lib/wire";
 import { answerSocket, applySocketTimeouts, parseRequestTarget, SERVER_TIMEOUT_OPTIONS } from "./http-limits";
 
 export const OFFLINE_MODEL_ID = "offline-model";
@@ -26,6 +27,31 @@ export interface ModelServer {
   close(): Promise<void>;
   /** Chat-completion requests answered so far (tests use it to prove the agent really called). */
   readonly requests: number;
+  /**
+   * Sees every request once it is answered (or dropped), for the run's HTTP lane (issue #13).
+   * `runTag` comes from the `/run/<tag>` prefix of the base URL a run was given (runScopedUrl);
+   * undefined for a request to the bare URL. Settable at any time (server.ts sets it to the hub's).
+   */
+  onHop?: (runTag: string | undefined, hop: HttpHopEvent) => void;
+}
+
+/**
+ * A run's own base URL on this server: `http://127.0.0.1:P/run/<tag>/v1`. Kimi appends
+ * `/chat/completions` to whatever path its provider's base_url has (the real default,
+ * `https://api.kimi.com/coding/v1`, has one too), so the prefix comes back on every request and
+ * names the run without any header or token — checked with the real 2.1.0 (test/lanes.test.ts).
+ */
+export function runScopedUrl(base: string, tag: string): string {
+  const url = new URL(base);
+  return `${url.origin}/run/${encodeURIComponent(tag)}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+const RUN_PREFIX = /^\/run\/([A-Za-z0-9._-]{1,128})(\/.*)?$/;
+
+/** Split `/run/<tag>/v1/x` into the tag and the path the routes know (`/v1/x`). */
+export function splitRunPrefix(pathname: string): { tag?: string; path: string } {
+  const m = RUN_PREFIX.exec(pathname);
+  return m ? { tag: m[1], path: m[2] ?? "/" } : { path: pathname };
 }
 
 export interface ModelServerOptions {
@@ -278,7 +304,8 @@ function usageFor(messages: ChatMessage[], reply: Reply): { prompt_tokens: numbe
 
 let completionCounter = 0;
 
-async function chatCompletions(req: IncomingMessage, res: ServerResponse, onRequest: ModelServerOptions["onRequest"]): Promise<void> {
+/** One chat-completions request, answered; exported so the OAuth emulator serves the same model behind its bearer check. */
+export async function chatCompletions(req: IncomingMessage, res: ServerResponse, onRequest: ModelServerOptions["onRequest"]): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(await readBody(req));
@@ -344,6 +371,8 @@ async function chatCompletions(req: IncomingMessage, res: ServerResponse, onRequ
 
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   let requests = 0;
+  // Assigned once listening; requests only arrive after that.
+  let self: ModelServer | undefined;
   const server = createServer(SERVER_TIMEOUT_OPTIONS, (req, res) => {
     const url = parseRequestTarget(req.url);
     if (!url) {
@@ -352,11 +381,31 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
       sendError(res, 400, "the request target is not a path", "invalid_request_error");
       return;
     }
-    const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
+    const { tag, path: pathname } = splitRunPrefix(url.pathname);
+    const route = `${req.method} ${pathname.replace(/\/+$/, "")}`;
+    // The HTTP lane: one hop per request, reported when the answer is finished or the socket closed.
+    const started = performance.now();
+    let asked: Record<string, unknown> | undefined;
+    const authorization = req.headers.authorization;
+    res.once("close", () => {
+      const hop: HttpHopEvent = { method: req.method ?? "?", path: `${pathname}${url.search}`, host: "model", ms: performance.now() - started };
+      if (res.writableFinished) hop.status = res.statusCode;
+      else hop.error = res.headersSent ? `stream cut after ${res.statusCode}` : "no answer";
+      if (authorization !== undefined || asked) hop.request = { ...(authorization !== undefined ? { headers: { authorization } } : {}), ...(asked ? { body: asked } : {}) };
+      try {
+        self?.onHop?.(tag, hop);
+      } catch {
+        // A recorder's failure must never break the model's answer path.
+      }
+    });
     const handle = async (): Promise<void> => {
       if (route === "POST /v1/chat/completions") {
         requests++;
-        await chatCompletions(req, res, opts.onRequest);
+        // The hop names the model and scenario, never the conversation (it can be megabytes).
+        await chatCompletions(req, res, (info) => {
+          asked = { model: info.model, scenario: info.scenario, messages: info.request.messages.length, stream: info.request.stream === true };
+          opts.onRequest?.(info);
+        });
       } else if (route === "GET /v1/models") {
         const ids = [OFFLINE_MODEL_ID, ...Object.keys(SCENARIOS).map((name) => `${OFFLINE_MODEL_ID}:${name}`)];
         sendJson(res, 200, { object: "list", data: ids.map((id) => ({ id, object: "model", created: 0, owned_by: "acp-playground" })) });
@@ -380,7 +429,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     });
   });
   const { port } = server.address() as AddressInfo;
-  return {
+  self = {
     url: `http://127.0.0.1:${port}/v1`,
     get requests() {
       return requests;
@@ -392,4 +441,5 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+  return self;
 }

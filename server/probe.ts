@@ -61,22 +61,22 @@ export interface ProbeOptions {
   prompt?: string;
 }
 
-const RUN_LIMITS = { maxFrames: 100_000, maxBytes: 256 << 20, maxLineBytes: 64 << 20 };
+export const RUN_LIMITS = { maxFrames: 100_000, maxBytes: 256 << 20, maxLineBytes: 64 << 20 };
 /**
  * How long an agent gets after SIGTERM before the probe SIGKILLs what is left of its group. Longer
  * than AgentProcess's own 2 s escalation on purpose: Kimi runs the user's login shell (`bash -l`)
  * around session/new, and a shell killed with SIGKILL skips its exit traps; pyenv's rehash lock,
  * for one, then stays behind and stalls every later login shell. SIGTERM lets them clean up.
  */
-const TERM_GRACE_MS = 2_500;
+export const TERM_GRACE_MS = 2_500;
 /** SIGKILL cannot be ignored; this only bounds the wait for the exit event. */
-const EXIT_WAIT_MS = 5_000;
+export const EXIT_WAIT_MS = 5_000;
 const DETAIL_MAX = 400;
 
 type Outcome = { kind: "answer"; frame: Frame } | { kind: "exited" } | { kind: "timeout" } | { kind: "aborted" };
 
 /** Relays the Run's frame callbacks to whoever waits for one particular answer. */
-class AnswerWatch implements RunListener {
+export class AnswerWatch implements RunListener {
   private cursor = -1;
   private waiting?: { requestSeq: number; resolve: (frame: Frame) => void };
 
@@ -100,7 +100,7 @@ class AnswerWatch implements RunListener {
   }
 }
 
-function asStoredProfile(profile: StoredProfile | ExistingHomeProfile): StoredProfile {
+export function asStoredProfile(profile: StoredProfile | ExistingHomeProfile): StoredProfile {
   if ("existingHome" in profile) {
     const fields = validateFields("existing-home", { path: profile.existingHome, inPlace: false });
     const name = profile.name ?? path.basename(String(fields.path));
@@ -110,7 +110,7 @@ function asStoredProfile(profile: StoredProfile | ExistingHomeProfile): StoredPr
   return profile;
 }
 
-function parseMessage(frame: Frame): { result?: Record<string, unknown>; error?: ProbeError } {
+export function parseMessage(frame: Frame): { result?: Record<string, unknown>; error?: ProbeError } {
   try {
     const msg = JSON.parse(frame.raw) as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
     if (frame.kind === "error" && msg.error) {
@@ -133,7 +133,7 @@ function clip(text: string): string {
  * What the agent wrote to stderr since `afterSeq`, as one line: Kimi explains a failed auth gate
  * only there, sometimes as one JSON line, sometimes as a multi-line inspect dump.
  */
-function stderrSince(frames: Frame[], afterSeq: number): string | undefined {
+export function stderrSince(frames: Frame[], afterSeq: number): string | undefined {
   const text = frames
     .filter((f) => f.seq > afterSeq && f.kind === "stderr")
     .map((f) => f.raw.trim())
@@ -143,7 +143,7 @@ function stderrSince(frames: Frame[], afterSeq: number): string | undefined {
 }
 
 /** What the agent streamed for a prompt: how many session/update notifications, and its message text. */
-function promptStream(frames: Frame[], afterSeq: number): { updates: number; text: string } {
+export function promptStream(frames: Frame[], afterSeq: number): { updates: number; text: string } {
   let updates = 0;
   let text = "";
   for (const f of frames) {
@@ -159,18 +159,18 @@ function promptStream(frames: Frame[], afterSeq: number): { updates: number; tex
   return { updates, text: text.trim() };
 }
 
-function exitText(run: Run): string {
+export function exitText(run: Run): string {
   const s = run.summary;
   if (s.state === "failed") return `could not start: ${s.error ?? "unknown error"}`;
   return s.signal ? `the agent was killed by ${s.signal}` : `the agent exited with code ${s.exitCode}`;
 }
 
-function waitDone(run: Run, ms: number): Promise<void> {
+export function waitDone(run: Run, ms: number): Promise<void> {
   return Promise.race([run.done, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
 }
 
 /** Kill whatever is left of the agent's process group (tools it started), even after it exited. */
-function sweepGroup(pid: number | undefined): void {
+export function sweepGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, "SIGKILL");

@@ -298,6 +298,7 @@ const filesSecret: SecretCodec = {
 const SECRET_FIELDS: Record<ProfileKind, Record<string, SecretCodec>> = {
   "kimi-api-key": { apiKey: plainSecret },
   "kimi-oauth": { token: tokenSecret },
+  "kimi-oauth-emulated": {},
   "kimi-env": { apiKey: plainSecret },
   "gemini-api-key": { apiKey: plainSecret },
   "gemini-oauth": { creds: jsonSecret(GEMINI_OAUTH_KEYS) },
@@ -626,6 +627,8 @@ export function validateFields(kind: ProfileKind, fields: ProfileFields): Profil
       if (!token) throw new ProfileError("The OAuth token is empty.", "Paste the content of credentials/kimi-code.json, or import it from a file.");
       return { token: normalizeOAuthToken(token) };
     }
+    case "kimi-oauth-emulated":
+      return { loggedOut: fields.loggedOut === true || fields.loggedOut === "true" };
     case "kimi-env": {
       const modelName = identifier(str(fields, "modelName"), "KIMI_MODEL_NAME", "kimi-k2.7-code");
       const apiKey = secretText(str(fields, "apiKey"), "KIMI_MODEL_API_KEY", "Kimi refuses KIMI_MODEL_NAME without KIMI_MODEL_API_KEY; paste the key.");
@@ -689,6 +692,15 @@ export function validateName(name: string): string {
 
 // ─── Homes of the agent kinds ──────────────────────────────────────────────────────────────────
 
+/** The kinds whose home agentKindPlan() writes: every agent's but Kimi's (materialize.ts writes those itself). */
+export type AgentHomeKind = Exclude<ProfileKind, `kimi-${string}` | "logged-out" | "existing-home" | "generic">;
+
+/** A kind of one of the other agents' families (lib/credential-sources.ts), by the same rule as the source lists. */
+export function isAgentHomeKind(kind: ProfileKind): kind is AgentHomeKind {
+  const family = familyOfKind(kind);
+  return family !== undefined && family !== "kimi";
+}
+
 export interface AgentKindPlan {
   /** Relative to the run's home, which is the agent's HOME. */
   files: { path: string; content: string; mode: string }[];
@@ -707,7 +719,7 @@ function geminiSettings(selectedType: "gemini-api-key" | "oauth-personal"): stri
  * `reveal` turns a secret into what the output shows (itself for a run, its mask for the preview).
  * Shared by materialize.ts planHome and the source list above, so they cannot disagree.
  */
-export function agentKindPlan(kind: ProfileKind, f: ProfileFields, reveal: (secret: string) => string): AgentKindPlan {
+export function agentKindPlan(kind: AgentHomeKind, f: ProfileFields, reveal: (secret: string) => string): AgentKindPlan {
   const plan: AgentKindPlan = { files: [], env: {} };
   const text = (key: string): string => (typeof f[key] === "string" ? (f[key] as string) : "");
   const json = (key: string, codec: SecretCodec): string => {
@@ -745,8 +757,6 @@ export function agentKindPlan(kind: ProfileKind, f: ProfileFields, reveal: (secr
     case "copilot-token":
       plan.env[text("envVar") || COPILOT_TOKEN_VARS[0]] = reveal(text("token"));
       break;
-    default:
-      break;
   }
   return plan;
 }
@@ -756,26 +766,23 @@ export function agentKindPlan(kind: ProfileKind, f: ProfileFields, reveal: (secr
 /** Credential sources a profile provides, names only: what the browser shows as "where the key comes from". */
 export function profileSources(profile: StoredProfile): string[] {
   const f = profile.fields;
+  if (isAgentHomeKind(profile.kind)) {
+    // Exactly what the home generator writes: its variables and files, by the same keys the
+    // agent's source list uses (lib/credential-sources.ts).
+    const plan = agentKindPlan(profile.kind, f, (s) => s);
+    return [...Object.keys(plan.env).map((k) => `env ${k}`), ...plan.files.map((file) => `file ${file.path}`)];
+  }
   switch (profile.kind) {
     case "kimi-api-key":
       return ["config.toml api_key"];
     case "kimi-oauth":
       return ["config.toml oauth (managed:kimi-code)", "credentials/kimi-code.json"];
+    case "kimi-oauth-emulated":
+      return f.loggedOut === true
+        ? ["env KIMI_CODE_OAUTH_HOST, KIMI_CODE_BASE_URL (the emulator; log in from the Auth tab)"]
+        : ["kimi login against the OAuth emulator (config.toml oauth_host, credentials/kimi-code-env-<hash>.json)"];
     case "kimi-env":
       return ["env KIMI_MODEL_API_KEY"];
-    case "gemini-api-key":
-    case "gemini-oauth":
-    case "claude-api-key":
-    case "claude-credentials":
-    case "codex-api-key":
-    case "codex-auth-json":
-    case "qwen-openai":
-    case "copilot-token": {
-      // Exactly what the home generator writes: its variables and files, by the same keys the
-      // agent's source list uses (lib/credential-sources.ts).
-      const plan = agentKindPlan(profile.kind, f, (s) => s);
-      return [...Object.keys(plan.env).map((k) => `env ${k}`), ...plan.files.map((file) => `file ${file.path}`)];
-    }
     case "logged-out":
       return [];
     case "existing-home": {

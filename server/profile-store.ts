@@ -26,6 +26,10 @@ const ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const TEMP_SUFFIX = ".tmp";
 
 /** Fake but well-formed credentials, so every kind can be tried without a real account. */
+/** The built-in profile of the OAuth lab (issue #13); tests and the flow CLI find it by this name. */
+export const OAUTH_EMULATED_ID = "oauth-emulated";
+export const OAUTH_EMULATED_NAME = "OAuth (emulated)";
+
 function builtinProfiles(now: number): StoredProfile[] {
   const make = (id: string, name: string, kind: StoredProfile["kind"], fields: StoredProfile["fields"], order: number): StoredProfile => ({
     id,
@@ -61,6 +65,8 @@ function builtinProfiles(now: number): StoredProfile[] {
       2,
     ),
     make("logged-out", "Logged out", "logged-out", {}, 3),
+    // No secrets at all: each run's home is made by the real `kimi login` against the OAuth emulator.
+    make(OAUTH_EMULATED_ID, OAUTH_EMULATED_NAME, "kimi-oauth-emulated", { loggedOut: false }, 4),
   ];
 }
 

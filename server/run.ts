@@ -9,7 +9,8 @@ import { Correlator } from "../lib/correlate";
 import { classify, idFromKey } from "../lib/jsonrpc";
 import { settleServedMethod } from "../lib/schema-notes";
 import { stdoutPromptNote } from "../lib/auth-frames";
-import type { Direction, Frame, FrameKind, LifecycleInfo, RunSummary } from "../lib/wire";
+import { maskDeep, maskPath } from "../lib/masked-diff";
+import type { Direction, Frame, FrameKind, HomeChange, HttpHop, HttpHopEvent, LifecycleInfo, RunSummary } from "../lib/wire";
 import { AgentProcess, type SpawnSpec } from "./agent-process";
 import { LineSplitter, type SplitLine } from "./line-splitter";
 import type { FaultInjector } from "./faults";
@@ -38,7 +39,14 @@ export interface RunOptions {
   faults?: FaultInjector;
   /** JSON Schema check of each JSON-RPC frame, when validation is on (read per frame: it can be toggled). */
   schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string; value?: unknown }) => { path: string; message: string }[]) | undefined;
+  /** Called after the run's divider, before the agent is spawned (HTTP hops of the home's preparation). */
+  beforeSpawn?: () => void;
+  /** Make values secrets of the relay's redactor from now on (tokens an OAuth server just issued to this run). */
+  addSecrets?: (values: readonly string[]) => void;
 }
+
+/** An agent-log frame keeps at most this many characters of its line (a tool result can be megabytes). */
+export const AGENT_LOG_LINE_MAX = 16 * 1024;
 
 export type ClientMethodOutcome = { pending: true } | { result: unknown } | { error: { code: number; message: string; data?: unknown } };
 
@@ -115,6 +123,7 @@ export class Run {
     this.record("sys", "divider", `── ${o.agentLabel} · profile "${o.profileName}" ──`, {
       note: `Run ${o.runId}: agent ${o.agentLabel}, profile ${o.profileName}`,
     });
+    o.beforeSpawn?.();
     this.process = new AgentProcess(o.spawn, {
       stdout: (chunk) => this.onAgentLines(this.stdout.push(chunk)),
       stderr: (chunk) => this.onStderr(this.stderr.push(chunk)),
@@ -162,6 +171,8 @@ export class Run {
   failBeforeSpawn(info: LifecycleInfo): void {
     const o = this.options;
     this.record("sys", "divider", `── ${o.agentLabel} · profile "${o.profileName}" ──`, { note: `Run ${o.runId}` });
+    // A home whose login failed: its hops are the evidence.
+    o.beforeSpawn?.();
     this.summary.state = "failed";
     this.summary.error = info.message;
     this.summary.endedAt = Date.now();
@@ -483,6 +494,42 @@ export class Run {
     this.resolveDone();
   }
 
+  // ── out-of-band lanes (issue #13): stamped and redacted like every other frame ──
+
+  /**
+   * One HTTP request the agent made to the OAuth emulator or the model server. Tokens the answer
+   * issued become secrets of the redactor first, so not even this frame carries them; the record
+   * is then masked (values under secret-looking keys, the bearer header, secret query parameters)
+   * and redacted. `raw` is the whole masked record, one JSON line.
+   */
+  recordHop(hop: HttpHopEvent): Frame {
+    const issued = (hop.issued ?? []).filter((v) => typeof v === "string" && v.length > 0);
+    if (issued.length) this.options.addSecrets?.(issued);
+    const { issued: _issued, ...rest } = hop;
+    const record = maskDeep({ ...rest, path: maskPath(hop.path), ...(hop.ms !== undefined ? { ms: Math.round(hop.ms * 10) / 10 } : {}) }) as HttpHopEvent;
+    const http: HttpHop = { method: record.method, path: record.path, host: record.host };
+    if (record.status !== undefined) http.status = record.status;
+    if (record.ms !== undefined) http.ms = record.ms;
+    if (record.grantType !== undefined) http.grantType = record.grantType;
+    if (record.error !== undefined) http.error = record.error;
+    return this.record("sys", "http", JSON.stringify(record), { http });
+  }
+
+  /** A file in the run's home created, changed or deleted (server/home-watch.ts found it, already masked). */
+  recordHome(change: HomeChange): Frame {
+    return this.record("sys", "home", JSON.stringify(change), { home: change });
+  }
+
+  /** One line of the agent's own record under its home (server/agent-log-tail.ts), cut to AGENT_LOG_LINE_MAX. */
+  recordAgentLog(file: string, line: number, text: string): Frame {
+    const cut = text.length > AGENT_LOG_LINE_MAX;
+    return this.record("sys", "agent-log", cut ? text.slice(0, AGENT_LOG_LINE_MAX) : text, {
+      bytes: Buffer.byteLength(text),
+      agentLog: { file, line },
+      note: cut ? `line of ${text.length} characters; the first ${AGENT_LOG_LINE_MAX} are kept` : undefined,
+    });
+  }
+
   private lifecycle(info: LifecycleInfo): void {
     const redacted: LifecycleInfo = { ...info, argv: info.argv?.map((a) => this.options.redact(a)), message: info.message ? this.options.redact(info.message) : undefined };
     this.record("sys", "lifecycle", JSON.stringify(redacted), { lifecycle: redacted, note: info.hint });
@@ -547,6 +594,20 @@ export class Run {
     if (frame.note !== undefined) frame.note = redact(frame.note);
     if (frame.injected !== undefined) frame.injected = redact(frame.injected);
     if (frame.violations) frame.violations = frame.violations.map((v) => ({ path: redact(v.path), message: redact(v.message) }));
+    if (frame.http) {
+      const h = frame.http;
+      frame.http = { ...h, method: redact(h.method), path: redact(h.path), ...(h.grantType !== undefined ? { grantType: redact(h.grantType) } : {}), ...(h.error !== undefined ? { error: redact(h.error) } : {}) };
+    }
+    if (frame.home) {
+      const h = frame.home;
+      frame.home = {
+        ...h,
+        path: redact(h.path),
+        summary: redact(h.summary),
+        ...(h.diff ? { diff: h.diff.map((d) => ({ key: redact(d.key), op: d.op, ...(d.from !== undefined ? { from: redact(d.from) } : {}), ...(d.to !== undefined ? { to: redact(d.to) } : {}) })) } : {}),
+      };
+    }
+    if (frame.agentLog) frame.agentLog = { file: redact(frame.agentLog.file), line: frame.agentLog.line };
   }
 
   private commit(frame: Frame): void {

@@ -8,35 +8,25 @@
  * the registry is reachable, with the real codex-acp.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { AGENT_SOURCES, credentialSources, familyOfAgent, familyOfKind, sourceKey } from "../lib/credential-sources";
 import { diagnose } from "../lib/diagnosis";
 import { mask, REDACTED, Redactor } from "../lib/redact";
 import type { Frame, ProfileDraft, ProfileKind, ProfileView, ServerEvent } from "../lib/wire";
 import { checkProfileEnv, KIND_ENV } from "../server/env-policy";
 import { EnvPolicyError, ProfileError } from "../server/errors";
-import { materialize, planHome, previewProfile, ProfileStore, profileSecrets, type StoredProfile, toView, validateFields } from "../server/profiles";
+import { materialize, planHome, previewProfile, profileSecrets, type StoredProfile, toView, validateFields } from "../server/profiles";
 import { loadFrames } from "./fixtures/frames";
+import { profileScratch } from "./fixtures/profile-scratch";
 import { fixtureAgent, type PlaygroundServer, startRun, startServer, WsClient } from "./fixtures/server";
 import { thirdPartyOrSkip } from "./fixtures/third-party";
 
-let root: string;
-before(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "acp-agent-profiles-"));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const scratch = profileScratch("acp-agent-profiles-");
+const freshStore = scratch.freshStore;
 
 let counter = 0;
-async function freshStore(): Promise<ProfileStore> {
-  const store = new ProfileStore(path.join(root, `data-${++counter}`));
-  await store.init();
-  return store;
-}
 
 function stored(kind: ProfileKind, fields: StoredProfile["fields"]): StoredProfile {
   return { id: `p-${++counter}`, name: `p ${counter}`, kind, builtin: false, fields: validateFields(kind, fields), createdAt: 1, updatedAt: 1 };
@@ -112,7 +102,7 @@ for (const c of CASES) {
     for (const f of plan.files) assert.equal(f.mode, "0600", f.path);
 
     // Materialized into the run's home (HOME): files 0600 in 0700 directories, exact content.
-    const runsDir = path.join(root, `runs-${counter}`);
+    const runsDir = path.join(scratch.root, `runs-${counter}`);
     const home = await materialize(profile, { runsDir, runId: `r${counter}` });
     for (const [rel, expected] of Object.entries(c.files)) {
       const full = path.join(home.home, rel);
@@ -268,7 +258,7 @@ test("generic kind: only secret values are secret — by name, or as the user ma
 });
 
 test("an existing home used as HOME: the other agents' login files are scanned so their secrets are redacted too", async () => {
-  const dir = path.join(root, "existing-home");
+  const dir = path.join(scratch.root, "existing-home");
   await mkdir(path.join(dir, ".codex"), { recursive: true });
   await mkdir(path.join(dir, ".gemini"), { recursive: true });
   await mkdir(path.join(dir, ".claude"), { recursive: true });
@@ -337,7 +327,11 @@ test("issue #12 §2: a generic profile's model name and provider stay verbatim i
   }
 });
 
-test("issue #12 §2: a Codex API-key profile authenticates the real codex-acp with its env_var method, offline", { timeout: 600_000 }, async (t) => {
+/**
+ * Runs `body` against a fresh server whose only agent is the pinned real agent `agentId`, then
+ * closes both; skips the test when the third-party cache cannot be installed here.
+ */
+async function withRealAgent(t: TestContext, agentId: string, body: (server: PlaygroundServer, client: WsClient) => Promise<void>): Promise<void> {
   const tp = await thirdPartyOrSkip();
   if (tp.skip || !tp.install) {
     t.skip(String(tp.skip));
@@ -346,8 +340,17 @@ test("issue #12 §2: a Codex API-key profile authenticates the real codex-acp wi
   let server: PlaygroundServer | undefined;
   let client: WsClient | undefined;
   try {
-    server = await startServer({ agents: [tp.install.byId.codex] });
+    server = await startServer({ agents: [tp.install.byId[agentId]] });
     client = await WsClient.connect(server);
+    await body(server, client);
+  } finally {
+    await client?.close();
+    await server?.stop();
+  }
+}
+
+test("issue #12 §2: a Codex API-key profile authenticates the real codex-acp with its env_var method, offline", { timeout: 600_000 }, (t) =>
+  withRealAgent(t, "codex", async (server, client) => {
     const profile = await saveProfile(client, { name: "Codex API key", kind: "codex-api-key", fields: { apiKey: CODEX_KEY, envVar: "CODEX_API_KEY" } });
     const { runId } = await startRun(client, "codex", profile.id);
     const init = await request(client, runId, 1, "initialize", { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true } });
@@ -358,37 +361,22 @@ test("issue #12 §2: a Codex API-key profile authenticates the real codex-acp wi
     const authFile = path.join(server.dataDir, "runs", runId, "home", ".codex", "auth.json");
     assert.deepEqual(JSON.parse(await readFile(authFile, "utf8")), { auth_mode: "apikey", OPENAI_API_KEY: CODEX_KEY });
     for (const e of client.events) assert.ok(!JSON.stringify(e).includes(CODEX_KEY), `event ${e.type} leaks the key`);
-  } finally {
-    await client?.close();
-    await server?.stop();
-  }
-});
+  }),
+);
 
-test("issue #12 §2: a Gemini API-key profile lets the real Gemini CLI create a session offline; Logged out does not", { timeout: 600_000 }, async (t) => {
-  const tp = await thirdPartyOrSkip();
-  if (tp.skip || !tp.install) {
-    t.skip(String(tp.skip));
-    return;
-  }
-  let server: PlaygroundServer | undefined;
-  let client: WsClient | undefined;
-  try {
-    server = await startServer({ agents: [tp.install.byId.gemini] });
-    client = await WsClient.connect(server);
+test("issue #12 §2: a Gemini API-key profile lets the real Gemini CLI create a session offline; Logged out does not", { timeout: 600_000 }, (t) =>
+  withRealAgent(t, "gemini", async (server, client) => {
     const profile = await saveProfile(client, { name: "Gemini key", kind: "gemini-api-key", fields: { apiKey: GEMINI_KEY } });
     const outcome = async (profileId: string): Promise<Frame> => {
-      const { runId } = await startRun(client as WsClient, "gemini", profileId);
-      await request(client as WsClient, runId, 1, "initialize", { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true } });
-      client?.send({ type: "send_raw", text: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "session/new", params: { cwd: server?.dataDir, mcpServers: [] } }) });
-      return (client as WsClient).waitForFrame("session/new's answer", (f) => f.dir === "in" && (f.kind === "response" || f.kind === "error") && f.raw.includes('"id":2'), runId, 60_000);
+      const { runId } = await startRun(client, "gemini", profileId);
+      await request(client, runId, 1, "initialize", { protocolVersion: 1, clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: true } });
+      client.send({ type: "send_raw", text: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "session/new", params: { cwd: server.dataDir, mcpServers: [] } }) });
+      return client.waitForFrame("session/new's answer", (f) => f.dir === "in" && (f.kind === "response" || f.kind === "error") && f.raw.includes('"id":2'), runId, 60_000);
     };
     const withKey = await outcome(profile.id);
     assert.equal(withKey.kind, "response", `session created with the key: ${withKey.raw.slice(0, 300)}`);
     const loggedOut = await outcome("logged-out");
     assert.equal(loggedOut.kind, "error", `logged out is refused: ${loggedOut.raw.slice(0, 300)}`);
     for (const e of client.events) assert.ok(!JSON.stringify(e).includes(GEMINI_KEY), `event ${e.type} leaks the key`);
-  } finally {
-    await client?.close();
-    await server?.stop();
-  }
-});
+  }),
+);

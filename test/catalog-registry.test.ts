@@ -8,7 +8,6 @@
  * docs/other-agents.md written exactly as the README's agents.json.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,10 +19,10 @@ import { AgentBinaryError, CatalogError } from "../server/errors";
 import { parsePackageSpec } from "../server/registry-entry";
 import { bundledNode } from "../server/runtime";
 import { ProfileStore } from "../server/profiles";
+import { type CliResult, runMatrixCli } from "./fixtures/cli";
 import { thirdPartyOrSkip } from "./fixtures/third-party";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TSX = path.join(root, "node_modules", ".bin", "tsx");
 
 /** The seven agents of docs/other-agents.md in registry form: the README's ready agents.json. */
 const SEVEN_AGENTS = {
@@ -65,22 +64,8 @@ function isolatedHome(home: string): Record<string, string> {
   return { HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), XDG_DATA_HOME: path.join(home, ".local", "share"), XDG_STATE_HOME: path.join(home, ".local", "state"), XDG_CACHE_HOME: path.join(home, ".cache") };
 }
 
-function matrix(dataDir: string, args: string[], env: Record<string, string>, timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["scripts/matrix.ts", "--data-dir", dataDir, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`matrix CLI timed out; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function matrix(dataDir: string, args: string[], env: Record<string, string>, timeoutMs = 240_000): Promise<CliResult> {
+  return runMatrixCli(["--data-dir", dataDir, ...args], { env, timeoutMs });
 }
 
 test("registry entries parse next to the playground's own format: id, name + version as label, npx package, args, env", () => {

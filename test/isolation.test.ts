@@ -18,7 +18,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { initializeParams } from "../lib/templates";
 import type { Frame, ServerEvent } from "../lib/wire";
-import { cmdline, descendants, fixtureAgent, killGroup, type PlaygroundServer, processAlive, ROOT, serverNodePid, sleep, startRun, startServer, waitUntil, WsClient } from "./fixtures/server";
+import { cmdline, descendants, fixtureAgent, killGroup, type PlaygroundServer, processAlive, ROOT, serverNodePid, sleep, startRun, startServer, treeEntries, waitUntil, WsClient } from "./fixtures/server";
 import { type ThirdPartyInstall, thirdPartyOrSkip } from "./fixtures/third-party";
 
 const CAPS = { fsRead: false, fsWrite: false, terminal: false, authTerminal: true, legacyTerminalAuth: true };
@@ -205,24 +205,19 @@ describe("issue 12: real third-party agents never touch the server user's home",
   });
 });
 
+/** Starts the current run's spec terminal login "login" and returns the pid of its process once that runs. */
+async function startTerminalLogin(client: WsClient, server: PlaygroundServer): Promise<number> {
+  client.send({ type: "login_start", methodId: "login", convention: "spec" });
+  let loginPid = 0;
+  await waitUntil("the login process", () => {
+    loginPid = descendants(serverNodePid(server)).find((p) => (cmdline(p) ?? []).includes("--login")) ?? 0;
+    return loginPid > 0;
+  }, 15_000);
+  return loginPid;
+}
+
 function duKb(dir: string): number {
-  let bytes = 0;
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const full = path.join(d, name);
-      const st = lstatSync(full);
-      if (st.isDirectory()) walk(full);
-      else bytes += st.size;
-    }
-  };
-  walk(dir);
-  return Math.round(bytes / 1024);
+  return Math.round(treeEntries(dir).reduce((bytes, e) => bytes + e.stat.size, 0) / 1024);
 }
 
 // ── the login terminal and a matrix probe (fixture agents: no install needed) ──
@@ -248,12 +243,7 @@ describe("issue 12: a login terminal and a matrix probe get the run's home", () 
     const { runId } = await startRun(client, "login", "logged-out");
     const init = await ask(client, runId, "initialize", initializeParams(CAPS), 15_000);
     assert.equal(init?.kind, "response");
-    client.send({ type: "login_start", methodId: "login", convention: "spec" });
-    let loginPid = 0;
-    await waitUntil("the login process", () => {
-      loginPid = descendants(serverNodePid(server)).find((p) => (cmdline(p) ?? []).includes("--login")) ?? 0;
-      return loginPid > 0;
-    }, 15_000);
+    const loginPid = await startTerminalLogin(client, server);
     assertInsideRunHome(environOf(loginPid), server.dataDir, runId, XDG);
     client.send({ type: "login_cancel" } as never);
   });
@@ -534,12 +524,7 @@ describe("issue 12 §4: an agent's process life follows its run", () => {
   test("§4: a terminal login ends with its run; the new run never shows its result", { timeout: 60_000 }, async () => {
     const a = await startRun(client, "login", "logged-out");
     assert.equal((await ask(client, a.runId, "initialize", initializeParams(CAPS), 15_000))?.kind, "response");
-    client.send({ type: "login_start", methodId: "login", convention: "spec" });
-    let loginPid = 0;
-    await waitUntil("the login process", () => {
-      loginPid = descendants(serverNodePid(server)).find((p) => (cmdline(p) ?? []).includes("--login")) ?? 0;
-      return loginPid > 0;
-    }, 15_000);
+    const loginPid = await startTerminalLogin(client, server);
     const b = await startRun(client, "stub", "logged-out");
     await waitUntil("the login process to die with its run", () => !processAlive(loginPid), 10_000);
     await sleep(300);

@@ -5,53 +5,18 @@
  * started with `--agent-cmd`, whose entry is listed first and runs a matrix with a prompt over the wire.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { test } from "node:test";
 import type { ProbeCell } from "../lib/matrix-report";
 import type { MatrixCellView, ServerEvent } from "../lib/wire";
-import { ProfileStore } from "../server/profiles";
+import { fixtureAgentCmd, matrixScratch, runMatrixCli } from "./fixtures/cli";
 import { startServer, WsClient } from "./fixtures/server";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TSX = path.join(root, "node_modules", ".bin", "tsx");
-const NODE22 = path.join(root, "node_modules", ".bin", "node");
-const GATE = `${NODE22} ${path.join(root, "test", "fixtures", "prompt-gate-agent.mjs")}`;
+const GATE = fixtureAgentCmd("prompt-gate-agent.mjs");
 
-let work: string;
-let dataDir: string;
+const scratch = matrixScratch("acp-matrix-prompt-");
 
-before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), "acp-matrix-prompt-"));
-  dataDir = path.join(work, "data");
-  await mkdir(dataDir);
-  const store = new ProfileStore(dataDir);
-  await store.init();
-  await store.save({ name: "Fixture key", kind: "generic", fields: { env: "FIXTURE_API_KEY=fixture-key-0001", files: "" } });
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function matrix(args: string[], timeoutMs = 180_000): Promise<ProbeCell[]> {
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(TSX, ["scripts/matrix.ts", "--format", "json", ...args], { cwd: root, env: { ...process.env, ACP_PLAYGROUND_HOME: dataDir }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`matrix CLI timed out; stderr:\n${err}`));
-    }, timeoutMs);
-    child.on("close", (c) => {
-      clearTimeout(timer);
-      resolve({ code: c, stdout: out, stderr: err });
-    });
-  });
+async function matrix(args: string[]): Promise<ProbeCell[]> {
+  const { code, stdout, stderr } = await runMatrixCli(["--format", "json", ...args], { env: { ACP_PLAYGROUND_HOME: scratch.dataDir }, timeoutMs: 180_000 });
   assert.equal(code, 0, stderr);
   return JSON.parse(stdout) as ProbeCell[];
 }

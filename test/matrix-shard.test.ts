@@ -6,12 +6,9 @@
  * are real: `tsx scripts/matrix.ts` against fixture agents in a throwaway data dir.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { test } from "node:test";
 import {
   advertisedMethod,
   cellKey,
@@ -27,47 +24,15 @@ import {
 import { MATRIX_MAX_PROMPT, parseClientCommand } from "../lib/wire";
 import { parseConfig } from "../server/config";
 import { ConfigError } from "../server/errors";
-import { ProfileStore } from "../server/profiles";
+import { type CliResult, fixtureAgentCmd, matrixScratch, runMatrixCli } from "./fixtures/cli";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TSX = path.join(root, "node_modules", ".bin", "tsx");
-const NODE22 = path.join(root, "node_modules", ".bin", "node");
-const GATE = `${NODE22} ${path.join(root, "test", "fixtures", "prompt-gate-agent.mjs")}`;
-const STUB = `${NODE22} ${path.join(root, "test", "fixtures", "stub-agent.mjs")}`;
+const GATE = fixtureAgentCmd("prompt-gate-agent.mjs");
+const STUB = fixtureAgentCmd("stub-agent.mjs");
 
-let work: string;
-let dataDir: string;
+const scratch = matrixScratch("acp-matrix-shard-");
 
-before(async () => {
-  work = await mkdtemp(path.join(tmpdir(), "acp-matrix-shard-"));
-  dataDir = path.join(work, "data");
-  await mkdir(dataDir);
-  // A generic profile that supplies the fixture's env_var method variable.
-  const store = new ProfileStore(dataDir);
-  await store.init();
-  await store.save({ name: "Fixture key", kind: "generic", fields: { env: "FIXTURE_API_KEY=fixture-key-0001", files: "" } });
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-function cli(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["scripts/matrix.ts", ...args], { cwd: root, env: { ...process.env, ACP_PLAYGROUND_HOME: dataDir }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`matrix CLI timed out; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runMatrixCli(args, { env: { ACP_PLAYGROUND_HOME: scratch.dataDir } });
 }
 
 /** A cell as a test needs it: only what the verdict depends on. */
@@ -198,7 +163,7 @@ test("CLI: shard 1/2 and 2/2 merged equal the unsharded run (table, JSON, JUnit)
   assert.equal(unsharded.length, 6);
   const files: string[] = [];
   for (const k of [1, 2]) {
-    const out = path.join(work, `shard-${k}.json`);
+    const out = path.join(scratch.work, `shard-${k}.json`);
     const r = await cli([...common, "--shard", `${k}/2`, "--format", "json", "--out", out]);
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(await readFile(out, "utf8")) as ShardReport;
@@ -213,7 +178,7 @@ test("CLI: shard 1/2 and 2/2 merged equal the unsharded run (table, JSON, JUnit)
   const table = await cli(["merge", ...files]);
   assert.equal(table.code, 0, table.stderr);
   assert.equal(table.stdout.trim().split("\n").length, 7);
-  const expect = path.join(work, "expect.json");
+  const expect = path.join(scratch.work, "expect.json");
   await writeFile(expect, JSON.stringify({ [GATE]: { "Logged out": "prompt-refused", "Fixture key": "prompt-answered" } }));
   const junit = await cli(["merge", ...files, "--format", "junit", "--expect", expect]);
   assert.equal(junit.code, 0, junit.stderr);

@@ -5,16 +5,12 @@
  * --expect must fail loudly on a deliberate mismatch; the JUnit file must be well-formed XML.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { ProbeCell } from "../lib/matrix-report";
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TSX = path.join(root, "node_modules", ".bin", "tsx");
+import { type CliResult, runMatrixCli } from "./fixtures/cli";
 
 /** The table of kimi-code.md, plus OAuth (accepted by both builds: the token file is what 0.28.0's gate reads). */
 const KIMI_EXPECTATIONS = {
@@ -37,35 +33,8 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["scripts/matrix.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, TMPDIR: childTmp, ACP_PLAYGROUND_HOME: dataDir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`matrix CLI timed out; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+function cli(args: string[]): Promise<CliResult> {
+  return runMatrixCli(args, { env: { TMPDIR: childTmp, ACP_PLAYGROUND_HOME: dataDir } });
 }
 
 /**

@@ -3,30 +3,18 @@
  * unchanged" rule, and that every generated Kimi home is one the bundled Kimi 2.1.0 accepts.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { parse as parseToml } from "smol-toml";
 import { mask } from "../lib/redact";
 import type { ProfileDraft } from "../lib/wire";
 import { ProfileError } from "../server/errors";
 import { importOAuthToken, materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "../server/profiles";
+import { profileScratch } from "./fixtures/profile-scratch";
 
-let root: string;
-before(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "acp-profiles-test-"));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-let counter = 0;
-async function freshStore(): Promise<ProfileStore> {
-  const store = new ProfileStore(path.join(root, `data-${++counter}`));
-  await store.init();
-  return store;
-}
+const scratch = profileScratch("acp-profiles-test-");
+const freshStore = scratch.freshStore;
 
 async function modeOf(p: string): Promise<number> {
   return (await stat(p)).mode & 0o777;
@@ -56,6 +44,7 @@ test("first start creates the built-ins privately, active = Offline demo", async
       ["api-key-example", "API key (example)", "kimi-api-key", true],
       ["oauth-example", "OAuth (example token)", "kimi-oauth", true],
       ["logged-out", "Logged out", "logged-out", true],
+      ["oauth-emulated", "OAuth (emulated)", "kimi-oauth-emulated", true],
     ],
   );
   assert.equal(store.activeId, "offline-demo");
@@ -127,7 +116,7 @@ test("validation: each bad input is a ProfileError with a hint, and the stored f
   const file = path.join(store.dir, "api-key-example.json");
   const original = await readFile(file, "utf8");
   const base: ProfileDraft = { id: "api-key-example", name: "API key (example)", kind: "kimi-api-key", fields: { provider: "moonshot-cn", model: "kimi-k2.7-code", apiKey: "sk-…9f3a" } };
-  const unreadable = path.join(root, "no-such-dir");
+  const unreadable = path.join(scratch.root, "no-such-dir");
   const cases: [ProfileDraft, RegExp][] = [
     [{ ...base, name: "  " }, /name is empty/],
     [{ ...base, name: "offline DEMO" }, /already exists/],
@@ -185,11 +174,11 @@ test("duplicate, activate, remove, and reload from disk", async () => {
 });
 
 test("importOAuthToken reads and normalizes a Kimi token file", async () => {
-  const file = path.join(root, "kimi-code.json");
+  const file = path.join(scratch.root, "kimi-code.json");
   await writeFile(file, JSON.stringify({ expires_at: 4102444800, access_token: "imported-access-token-1234", extra: 1 }));
   const token = JSON.parse(await importOAuthToken(file)) as Record<string, unknown>;
   assert.deepEqual(token, { access_token: "imported-access-token-1234", expires_at: 4102444800 });
-  await expectProfileError(importOAuthToken(path.join(root, "missing.json")), /Cannot read/);
+  await expectProfileError(importOAuthToken(path.join(scratch.root, "missing.json")), /Cannot read/);
   const store = await freshStore();
   const view = await store.save({ name: "Imported", kind: "kimi-oauth", fields: { importFrom: file } });
   assert.equal(view.fields.importFrom, undefined);
@@ -205,7 +194,7 @@ interface Materialized {
 
 test("every kind materializes a fresh private home that kimi doctor 2.1.0 accepts", async () => {
   const store = await freshStore();
-  const runsDir = path.join(root, "runs");
+  const runsDir = path.join(scratch.root, "runs");
   const modelServerUrl = "http://127.0.0.1:9/v1";
 
   // An existing home to copy: a logged-in OAuth home produced by the playground itself.
@@ -225,6 +214,8 @@ test("every kind materializes a fresh private home that kimi doctor 2.1.0 accept
 
   const made: Materialized[] = [];
   for (const profile of store.list().map((v) => store.get(v.id)!)) {
+    // Its home is made by a real `kimi login` against the emulator: test/oauth-emulator.test.ts.
+    if (profile.kind === "kimi-oauth-emulated") continue;
     const runId = `run-${profile.id}`;
     const { home, env, files } = await materialize(profile, { runsDir, runId, modelServerUrl });
     made.push({ name: profile.name, profile, home, env });
@@ -312,7 +303,7 @@ test("every kind materializes a fresh private home that kimi doctor 2.1.0 accept
 });
 
 test("runDoctor reports a broken home as not ok", async () => {
-  const home = path.join(root, "broken-home");
+  const home = path.join(scratch.root, "broken-home");
   await mkdir(home, { recursive: true });
   await writeFile(path.join(home, "config.toml"), "[providers.x]\ntype = 5\n");
   const r = await runDoctor(home, {});
@@ -323,9 +314,11 @@ test("runDoctor reports a broken home as not ok", async () => {
 
 test("preview shows what materialize writes, with secrets masked", async () => {
   const store = await freshStore();
-  const runsDir = path.join(root, "runs-preview");
+  const runsDir = path.join(scratch.root, "runs-preview");
   for (const view of store.list()) {
     const profile = store.get(view.id)!;
+    // Written by a real `kimi login`, so its preview describes the files (test/oauth-emulator.test.ts).
+    if (profile.kind === "kimi-oauth-emulated") continue;
     const preview = await previewProfile(profile, { modelServerUrl: "http://127.0.0.1:9/v1" });
     const { home, env } = await materialize(profile, { runsDir, runId: `p-${profile.id}`, modelServerUrl: "http://127.0.0.1:9/v1" });
     // Whole token JSON documents are secrets too, but the preview masks the tokens inside them.

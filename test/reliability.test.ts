@@ -23,6 +23,7 @@ import {
   startRun,
   startServer,
   waitUntil,
+  withClient,
   WsClient,
 } from "./fixtures/server";
 
@@ -71,8 +72,7 @@ describe("reliability", { timeout: 120_000 }, () => {
   });
 
   test("an agent dying mid-request: a lost frame per pending request naming the exit code, no frame lost", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId, pid } = await startRun(client, STUB);
       // A pending agent→client request (the permission card waits for the user)…
       client.send({ type: "send_raw", text: rpc("perm", "_test/permission") });
@@ -102,9 +102,7 @@ describe("reliability", { timeout: 120_000 }, () => {
       const next = await startRun(client, STUB);
       client.send({ type: "send_raw", text: rpc("after", "session/new") });
       await client.waitForFrame("session/new after the crash", (f) => f.kind === "response" && f.id === "s:after", next.runId);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("a second client attaching during a flood gets the complete log, in order, byte for byte", async () => {
@@ -142,8 +140,7 @@ describe("reliability", { timeout: 120_000 }, () => {
   });
 
   test("a 10 MB frame passes whole", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId } = await startRun(client, STUB);
       const size = 10 * 1024 * 1024;
       client.send({ type: "send_raw", text: rpc("big", "_test/flood", { count: 1, size }) });
@@ -154,14 +151,11 @@ describe("reliability", { timeout: 120_000 }, () => {
       assert.equal(frame.bytes, Buffer.byteLength(expected));
       assert.equal(frame.raw.length, expected.length);
       assert.ok(frame.raw === expected, "the raw line arrived unchanged");
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("1,000 concurrent requests are all paired with their answers", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId } = await startRun(client, STUB);
       const n = 1000;
       for (let i = 0; i < n; i++) client.send({ type: "request", method: "session/new", params: { cwd: "/tmp", mcpServers: [] } });
@@ -184,9 +178,7 @@ describe("reliability", { timeout: 120_000 }, () => {
       assert.equal(paired.size, n, "every request has exactly one answer");
       assert.equal(frames.filter((f) => f.kind === "error" || f.kind === "lost").length, 0);
       await client.waitForRun("no request left pending", (r) => r.runId === runId && r.pendingOut === 0);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("a line over --max-line-bytes becomes a too_large frame with its true size", async () => {
@@ -214,8 +206,7 @@ describe("reliability", { timeout: 120_000 }, () => {
   });
 
   test("a 100 MB line, over the default 64 MiB limit, becomes a too_large frame and the stream recovers", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId } = await startRun(client, STUB);
       const size = 100 * 1024 * 1024;
       client.send({ type: "send_raw", text: rpc("100mb", "_test/flood", { count: 1, size }) });
@@ -227,9 +218,7 @@ describe("reliability", { timeout: 120_000 }, () => {
       assert.equal(big.bytes, Buffer.byteLength(stubFloodLine(0, size)));
       assert.ok(big.raw.length < 1 << 20, "only a prefix travels to the client");
       assert.equal(answer.seq, big.seq + 1);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("a client that never reads does not hold up another client, and gets the whole log once it reads", async () => {

@@ -7,7 +7,7 @@
  * capped, cancellable and sends per-cell deltas.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { exportTrace } from "../lib/trace";
@@ -22,7 +22,9 @@ import {
   sleep,
   startRun,
   startServer,
+  treeEntries,
   waitUntil,
+  withClient,
   WsClient,
 } from "./fixtures/server";
 
@@ -38,27 +40,15 @@ function agentPids(server: PlaygroundServer, script: string): number[] {
 
 /** Every regular file under `dir` whose bytes contain `needle`. */
 function filesContaining(dir: string, needle: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = path.join(d, name);
+  return treeEntries(dir, true)
+    .filter((e) => {
       try {
-        const st = statSync(p);
-        if (st.isDirectory()) walk(p);
-        else if (st.isFile() && readFileSync(p).includes(needle)) out.push(p);
+        return e.stat.isFile() && readFileSync(e.path).includes(needle);
       } catch {
-        // Removed while we looked.
+        return false; // Removed while we looked.
       }
-    }
-  };
-  walk(dir);
-  return out;
+    })
+    .map((e) => e.path);
 }
 
 function notices(client: WsClient, level: "error" | "warn" | "info"): Extract<ServerEvent, { type: "notice" }>[] {
@@ -128,8 +118,7 @@ describe("security: resource bounds (--max-agents 3, --max-line-bytes 1 MiB)", {
   });
 
   test("V-10: a client line over --max-line-bytes is refused and not stored; a WebSocket message far over it closes the socket", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId } = await startRun(client, ECHO);
       const big = rpc("big", "_test/echo", { text: "y".repeat(2 * MiB) });
       client.send({ type: "send_raw", text: big });
@@ -149,9 +138,7 @@ describe("security: resource bounds (--max-agents 3, --max-line-bytes 1 MiB)", {
       client.sendJson({ type: "send_raw", text: "x".repeat(4 * MiB) });
       const code = await Promise.race([closed, sleep(10_000).then(() => -1)]);
       assert.equal(code, 1009, "a 4 MiB message closes the socket with 1009 (message too big)");
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("V-11: deleting a profile scrubs its run homes from disk and keeps its key in the redactor", async () => {
@@ -216,8 +203,7 @@ describe("security: a tab's bytes in flight, imports and replay copies (--ring-f
   });
 
   test("V-10: an imported trace is bounded like a live ring and says what it dropped; an absurd `dropped` is refused", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const frames: Frame[] = Array.from({ length: 5000 }, (_, i) => {
         const raw = JSON.stringify({ jsonrpc: "2.0", method: "session/update", params: { sessionId: "s", n: i } });
         return { seq: i, runId: "run-x", t: i, wall: 1_700_000_000_000 + i, dir: "in", kind: "notification", raw, bytes: raw.length, method: "session/update" };
@@ -238,14 +224,11 @@ describe("security: a tab's bytes in flight, imports and replay copies (--ring-f
       const refused = await waitNotice(client, "the refusal of dropped: 2^53-1", /9007199254740991 frames were dropped/);
       assert.equal(refused.level, "error");
       assert.match(refused.message, /at most 0 can have been dropped/);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("V-10: a replay copy in <data>/traces is removed with its run", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const { runId } = await startRun(client, STUB);
       client.send({ type: "replay_run", runId });
       const traces = path.join(server.dataDir, "traces");
@@ -257,9 +240,7 @@ describe("security: a tab's bytes in flight, imports and replay copies (--ring-f
       await waitUntil("the replay copy removed with its run", () => mine().length === 0, 10_000);
       // Its catalog entry would only fail now: it goes with the copy.
       await client.waitFor("a catalog without the replay entry", (e) => (e.type === "catalog" && !e.catalog.some((c) => c.id === `replay-${runId}`) ? true : undefined));
-    } finally {
-      await client.close();
-    }
+    });
   });
 });
 
@@ -275,8 +256,7 @@ describe("security: the matrix and the agent budget (--max-agents 1)", { timeout
   });
 
   test("V-13: cells and the per-cell timeout are capped with clear errors; duplicate ids are removed", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       const agentIds = Array.from({ length: 9 }, (_, i) => `a${i}`);
       const profileIds = Array.from({ length: 8 }, (_, i) => `p${i}`);
       client.send({ type: "matrix_run", agentIds, profileIds });
@@ -289,14 +269,11 @@ describe("security: the matrix and the agent budget (--max-agents 1)", { timeout
       assert.equal(started.total, 1, "3 × 2 duplicate ids are one cell");
       const done = await client.waitFor("the matrix's end", (e) => (e.type === "matrix" && !e.running ? e : undefined), 15_000);
       assert.equal(done.cells[0].verdict, "timed-out");
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   test("V-13 + V-5: matrix_cancel ends a hanging matrix within seconds and kills its agents; probes count against --max-agents; cells arrive as small deltas", async () => {
-    const client = await WsClient.connect(server);
-    try {
+    await withClient(server, async (client) => {
       client.send({ type: "matrix_run", agentIds: [HANG], profileIds: ["logged-out", "api-key-example", "oauth-example"], timeoutMs: 120_000 });
       await client.waitFor("a running cell", (e) => (e.type === "matrix_cell" && e.cell.state === "running" ? e : undefined));
       await waitUntil("the probe's agent", () => agentPids(server, "hang-agent.mjs").length === 1);
@@ -326,8 +303,6 @@ describe("security: the matrix and the agent budget (--max-agents 1)", { timeout
       for (const d of deltas) assert.ok(JSON.stringify(d).length < 1024, `a delta is small: ${JSON.stringify(d).length} B`);
       // The slot is free again.
       await startRun(client, STUB);
-    } finally {
-      await client.close();
-    }
+    });
   });
 });

@@ -108,6 +108,26 @@ export class PlaygroundPage {
     await this.page.getByTestId("btn-composer-send").click();
   }
 
+  /**
+   * Wait until the log stops growing for `quietMs`. The home and agent-log lanes record what an
+   * agent writes a poll later than its answer, so a count taken right after an answer can still grow.
+   */
+  async waitForQuietLog(quietMs = 1500, timeoutMs = 20_000): Promise<string> {
+    const count = this.page.getByTestId("filter-count");
+    const deadline = Date.now() + timeoutMs;
+    let last = (await count.textContent()) ?? "";
+    let since = Date.now();
+    while (Date.now() < deadline) {
+      await this.page.waitForTimeout(250);
+      const now = (await count.textContent()) ?? "";
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since >= quietMs) return now;
+    }
+    throw new Error(`the log kept growing for ${timeoutMs} ms (last count ${last})`);
+  }
+
   async filterText(text: string): Promise<void> {
     await this.page.getByTestId("filter-text").fill(text);
   }
