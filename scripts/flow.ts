@@ -17,6 +17,7 @@ import { initializeParams } from "../lib/templates";
 import type { Frame, HttpHopEvent } from "../lib/wire";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "../server/catalog";
 import { agentEnv, childEnv } from "../server/child-env";
+import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { PlaygroundError, UnknownAgentError, UsageError } from "../server/errors";
 import { expireTokenFile, kimiMainOf } from "../server/emulated-login";
 import { type HomeWatcher, watchRunHome } from "../server/home-watch";
@@ -108,28 +109,21 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     dataDir: path.resolve(env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground")),
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
+  let flags: ReadFlag[];
+  try {
+    flags = readFlags(argv, { switches: BOOLEAN_FLAGS, options: VALUE_FLAGS, help: ["--help", "-h"] });
+  } catch (error) {
+    if (!(error instanceof FlagSyntaxError)) throw error;
+    throw new UsageError(...scriptFlagMessage(error.problem, `Options start with --; give each step as --step STEP. ${SEE_HELP}`, SEE_HELP));
+  }
+  for (const { name, value } of flags) {
+    if (name === "help") {
       args.help = true;
       continue;
     }
-    if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument "${arg}".`, `Options start with --; give each step as --step STEP. ${SEE_HELP}`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value.`, SEE_HELP);
+    if (value === true) {
       args.expireToken = true;
       continue;
-    }
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option --${name}.`, SEE_HELP);
-    let value: string;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`--${name} needs a value.`, SEE_HELP);
-      value = next;
-      i++;
     }
     switch (name) {
       case "agent":

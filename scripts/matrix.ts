@@ -34,6 +34,7 @@ import { Redactor } from "../lib/redact";
 import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
 import { childEnv } from "../server/child-env";
+import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { AgentBinaryError, CatalogError, PlaygroundError, UsageError } from "../server/errors";
 import { EXPECTATIONS_EXAMPLE, type MatrixCell, readExpectations, runMatrix } from "../server/matrix";
 import { type ModelServer, startModelServer } from "../server/model-server";
@@ -105,23 +106,18 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
     timeoutMs: 30_000,
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
+  let flags: ReadFlag[];
+  try {
+    flags = readFlags(argv, { switches: new Set(), options: VALUE_FLAGS, help: ["--help", "-h"] });
+  } catch (error) {
+    if (!(error instanceof FlagSyntaxError)) throw error;
+    throw new UsageError(...scriptFlagMessage(error.problem, `Options start with --; quote a command line given to --agent-cmd. ${SEE_HELP}`, SEE_HELP));
+  }
+  for (const { name, value } of flags) {
+    // --help (or -h) is the matrix's only switch.
+    if (value === true) {
       args.help = true;
       continue;
-    }
-    if (!arg.startsWith("--")) throw new UsageError(`Unexpected argument "${arg}".`, `Options start with --; quote a command line given to --agent-cmd. ${SEE_HELP}`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option --${name}.`, SEE_HELP);
-    let value: string;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`--${name} needs a value.`, SEE_HELP);
-      value = next;
-      i++;
     }
     switch (name) {
       case "agent":

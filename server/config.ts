@@ -5,6 +5,7 @@
 import os from "node:os";
 import path from "node:path";
 import { agentCommandEntry } from "./agent-cmd";
+import { FlagSyntaxError, type ReadFlag, readFlags } from "./cli-flags";
 import type { CatalogEntry } from "./catalog";
 import { CatalogError, ConfigError } from "./errors";
 import { checkBehaviour, DEFAULT_OAUTH_PORT, type OAuthBehaviour } from "./oauth-emulator";
@@ -73,29 +74,23 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   const agentCmds: string[] = [];
   const known = new Set(["agent-cmd", "port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help",
     "oauth-port", "oauth-approval", "oauth-refresh", "oauth-token-ttl", "oauth-pending-polls", "oauth-slow-down", "oauth-no-rotate", "oauth-model-401"]);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}".`, USAGE);
-    const name = arg.slice(2).split("=")[0];
-    if (!known.has(name)) throw new ConfigError(`Unknown option --${name}.`, USAGE);
-    const eq = arg.indexOf("=");
-    if (BOOLEAN_FLAGS.has(name)) {
-      // A switch is on by being there: `--dangerously-bind-non-loopback=false` must not bind 0.0.0.0.
-      if (eq !== -1) throw new ConfigError(`--${name} takes no value (got "${arg}").`, `Write --${name} to turn it on, or leave it out to keep it off.`);
-      flags.set(name, true);
-    } else {
-      let value: string;
-      if (eq !== -1) value = arg.slice(eq + 1);
-      else {
-        const next = argv[i + 1];
-        if (next === undefined || next.startsWith("--")) throw new ConfigError(`${arg} needs a value.`, USAGE);
-        value = next;
-        i++;
-      }
-      // The one repeatable option: each --agent-cmd is another agent.
-      if (name === "agent-cmd") agentCmds.push(value);
-      else flags.set(name, value);
-    }
+  const options = new Set([...known].filter((name) => !BOOLEAN_FLAGS.has(name)));
+  let read: ReadFlag[];
+  try {
+    read = readFlags(argv, { switches: BOOLEAN_FLAGS, options });
+  } catch (error) {
+    if (!(error instanceof FlagSyntaxError)) throw error;
+    const p = error.problem;
+    if (p.kind === "positional") throw new ConfigError(`Unexpected argument "${p.arg}".`, USAGE);
+    if (p.kind === "unknown") throw new ConfigError(`Unknown option --${p.name}.`, USAGE);
+    // A switch is on by being there: `--dangerously-bind-non-loopback=false` must not bind 0.0.0.0.
+    if (p.kind === "switch-value") throw new ConfigError(`--${p.name} takes no value (got "${p.arg}").`, `Write --${p.name} to turn it on, or leave it out to keep it off.`);
+    throw new ConfigError(`${p.arg} needs a value.`, USAGE);
+  }
+  for (const flag of read) {
+    // The one repeatable option: each --agent-cmd is another agent.
+    if (flag.name === "agent-cmd" && typeof flag.value === "string") agentCmds.push(flag.value);
+    else flags.set(flag.name, flag.value);
   }
   if (flags.has("help")) throw new ConfigError("Help requested.", USAGE);
 
