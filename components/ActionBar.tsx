@@ -39,6 +39,7 @@ export function ActionBar(p: ActionBarProps) {
       <span className="group">
         <select
           data-testid="auth-method-select"
+          aria-label="Auth method for authenticate"
           value={p.authMethodId}
           onChange={(e) => p.onAuthMethodChange(e.target.value)}
           disabled={p.authMethods.length === 0}
@@ -68,7 +69,7 @@ export function ActionBar(p: ActionBarProps) {
             if (e.key === "Enter") p.onPrompt();
           }}
         />
-        <select data-testid="scenario-select" value={p.scenario} onChange={(e) => p.onScenarioChange(e.target.value)} title="Offline model server scenario: adds [scenario:NAME] to the prompt">
+        <select data-testid="scenario-select" aria-label="Offline scenario for the prompt" value={p.scenario} onChange={(e) => p.onScenarioChange(e.target.value)} title="Offline model server scenario: adds [scenario:NAME] to the prompt">
           <option value="">scenario: profile default</option>
           {SCENARIOS.map((s) => (
             <option key={s} value={s}>

@@ -85,12 +85,12 @@ export function FrameList(p: FrameListProps) {
   return (
     <section className="frame-pane">
       <div className="filters" data-testid="filters">
-        <select data-testid="filter-dir" value={f.dir} onChange={(e) => p.onFilterChange({ ...f, dir: e.target.value as FrameFilter["dir"] })}>
+        <select data-testid="filter-dir" aria-label="Direction filter" value={f.dir} onChange={(e) => p.onFilterChange({ ...f, dir: e.target.value as FrameFilter["dir"] })}>
           <option value="all">both directions</option>
           <option value="out">→ client to agent</option>
           <option value="in">← agent to client</option>
         </select>
-        <select data-testid="filter-method" value={f.method} onChange={(e) => p.onFilterChange({ ...f, method: e.target.value })}>
+        <select data-testid="filter-method" aria-label="Method filter" value={f.method} onChange={(e) => p.onFilterChange({ ...f, method: e.target.value })}>
           <option value="">all methods</option>
           {p.methods.map((m) => (
             <option key={m} value={m}>
