@@ -36,6 +36,9 @@ test("shell tool: permission card → allow → the relay runs the terminal, the
   await expect(page.getByTestId("stop-reason").last()).toHaveAttribute("data-stop-reason", "end_turn", { timeout: 30_000 });
   await expect(page.getByTestId("transcript-tool").last()).toHaveAttribute("data-status", "completed");
   await expect(page.getByTestId("transcript-tool").last()).toContainText("playground-shell-ok");
+  // The list is virtualized and the home and agent-log lanes add dozens of rows per turn: narrow
+  // the view to the method, as a user would, so the row is rendered wherever it sits in the log.
+  await page.getByTestId("filter-method").selectOption("terminal/create");
   await expect(pg.rows({ dir: "in", method: "terminal/create" })).toHaveCount(1);
   await page.getByTestId("tab-session").click();
   await expect(page.getByTestId("client-terminal").last()).toContainText("playground-shell-ok");
