@@ -1,8 +1,9 @@
 /**
- * Relay benchmarks that need no browser: throughput and added latency, each measured side by side
- * against the same fixture agent read directly over stdio in this process, and the server's RSS
- * under a 1,000,000-frame flood while its only client has stopped reading. The relay path is the
- * real one: `tsx server.ts`, agents.json, a `ws` client with the token, commands from lib/wire.ts.
+ * Relay benchmarks that need no browser: throughput against the peers (websocketd, stdio-to-ws,
+ * an official-SDK client, issue #7's newline counter) on the same fixture agent, added latency
+ * against the agent read directly over stdio, and the server's RSS under a 1,000,000-frame flood
+ * while its only client has stopped reading. The relay path is the real one: `tsx server.ts`,
+ * agents.json, a `ws` client with the token, commands from lib/wire.ts.
  */
 import { client, methods, ndJsonStream } from "@agentclientprotocol/sdk";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -13,7 +14,8 @@ import { performance } from "node:perf_hooks";
 import { Readable, Writable } from "node:stream";
 import type { Frame } from "../lib/wire";
 import { NODE22, type PlaygroundServer, ROOT, rssBytes, serverNodePid, sleep, startRun, waitUntil, WaitTimeoutError, WsClient } from "../test/fixtures/server";
-import { MB, mean, median, percentile, round } from "./stats";
+import { Peer, type PeerConnection } from "./peers";
+import { cpuMsOf, MB, mean, median, ownCpuMs, percentile, round } from "./stats";
 
 /** An agent spawned directly by the bench, the baseline the relay is compared with. */
 class DirectAgent {
@@ -57,10 +59,23 @@ export interface FloodMeasurement {
   mbPerSec: number;
   /** Relay only: frames the ring dropped before this client read them. */
   dropped?: number;
+  /** CPU µs per frame of the process between agent and client (relay server, websocketd, stdio-to-ws). */
+  middleCpuUs?: number;
+  /** CPU µs per frame of the bench process, i.e. the client (all its threads, GC included). */
+  clientCpuUs?: number;
 }
 
 function measurement(frames: number, size: number, ms: number, dropped?: number): FloodMeasurement {
   return { frames, ms: round(ms), framesPerSec: round((frames / ms) * 1000, 0), mbPerSec: round(((frames * size) / MB / ms) * 1000, 1), dropped };
+}
+
+/** Run a flood while accounting the CPU of the middle process (when there is one) and of this process. */
+async function withCpu(middlePid: number | undefined, run: () => Promise<FloodMeasurement>): Promise<FloodMeasurement> {
+  const m0 = cpuMsOf(middlePid);
+  const c0 = ownCpuMs();
+  const m = await run();
+  const perFrame = (ms: number): number | undefined => (Number.isFinite(ms) && m.frames > 0 ? round((ms * 1000) / m.frames, 2) : undefined);
+  return { ...m, middleCpuUs: perFrame(cpuMsOf(middlePid) - m0), clientCpuUs: perFrame(ownCpuMs() - c0) };
 }
 
 function floodRequest(id: string, count: number, size: number): string {
@@ -68,31 +83,18 @@ function floodRequest(id: string, count: number, size: number): string {
 }
 
 /**
- * Read the flood straight from the child's stdout. `parse` also splits lines and JSON.parses each
- * one: not the requested baseline (which only counts lines) but the floor of any JSON-RPC client.
+ * Read the flood straight from the child's stdout and only count newlines: issue #7's baseline,
+ * kept as context (no relay that parses can approach it).
  */
-async function directFlood(count: number, size: number, parse: boolean): Promise<FloodMeasurement> {
+async function directFlood(count: number, size: number): Promise<FloodMeasurement> {
   const agent = new DirectAgent("flood-agent.mjs");
   await agent.ready();
   let lines = 0;
-  let carry: Buffer = Buffer.alloc(0);
   const t0 = performance.now();
   const t1 = await new Promise<number>((resolve) => {
     agent.onData((chunk) => {
-      if (parse) {
-        const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-        let start = 0;
-        let nl: number;
-        while ((nl = buf.indexOf(0x0a, start)) !== -1) {
-          JSON.parse(buf.toString("utf8", start, nl));
-          lines++;
-          start = nl + 1;
-        }
-        carry = buf.subarray(start);
-      } else {
-        let at = -1;
-        while ((at = chunk.indexOf(0x0a, at + 1)) !== -1) lines++;
-      }
+      let at = -1;
+      while ((at = chunk.indexOf(0x0a, at + 1)) !== -1) lines++;
       // count notifications plus the final response: the flood is over.
       if (lines >= count + 1) resolve(performance.now());
     });
@@ -131,7 +133,12 @@ async function sdkFlood(count: number, size: number): Promise<FloodMeasurement> 
 
 let floodSeq = 0;
 
-/** The same flood through the relay: count notification frames until the agent's answer arrives. */
+/**
+ * The same flood through the relay to a `ws` client: it decodes every batch (decodeServerEvent:
+ * JSON.parse of the batch header, the raw lines split off after it) and then JSON.parses every
+ * frame's raw line, as a peer's client parses every message. Counts notification frames until the
+ * agent's answer arrives.
+ */
 async function relayFlood(client: WsClient, runId: string, count: number, size: number): Promise<FloodMeasurement> {
   const id = `flood-${++floodSeq}`;
   let frames = 0;
@@ -143,8 +150,9 @@ async function relayFlood(client: WsClient, runId: string, count: number, size: 
       if (event.type !== "frames" || event.runId !== runId) return;
       dropped += event.dropped ?? 0;
       for (const f of event.frames) {
+        const msg = JSON.parse(f.raw) as { id?: unknown };
         if (f.kind === "notification") frames++;
-        else if (f.kind === "response" && f.id === `s:${id}`) resolve(performance.now());
+        else if (f.kind === "response" && msg.id === id) resolve(performance.now());
       }
     });
     client.send({ type: "send_raw", text: floodRequest(id, count, size) });
@@ -153,66 +161,135 @@ async function relayFlood(client: WsClient, runId: string, count: number, size: 
   return measurement(frames, size, t1 - t0, dropped);
 }
 
-async function setValidation(client: WsClient, enabled: boolean): Promise<void> {
-  const applied = client.waitFor(`validation ${enabled ? "on" : "off"}`, (e) => (e.type === "validation" && e.enabled === enabled ? e : undefined));
-  client.send({ type: "set_validation", enabled, unstable: false });
-  await applied;
+/** The runs of one path at one size: the median run (by frames/s) and the spread. */
+export interface Cell {
+  runs: FloodMeasurement[];
+  /** Median frames/s and MB/s of the runs. */
+  framesPerSec: number;
+  mbPerSec: number;
+  /** Median CPU µs per frame: the middle process (undefined for paths without one) and the client. */
+  middleCpuUs?: number;
+  clientCpuUs?: number;
+  min: number;
+  max: number;
+  /** Why this path has no figures (a peer that is not installed, a run that failed). */
+  error?: string;
 }
+
+function cell(runs: FloodMeasurement[], error?: string): Cell {
+  const fps = runs.map((r) => r.framesPerSec);
+  const cpu = (pick: (r: FloodMeasurement) => number | undefined): number | undefined => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length ? round(median(values), 2) : undefined;
+  };
+  return {
+    runs,
+    framesPerSec: round(median(fps), 0),
+    mbPerSec: round(median(runs.map((r) => r.mbPerSec)), 1),
+    middleCpuUs: cpu((r) => r.middleCpuUs),
+    clientCpuUs: cpu((r) => r.clientCpuUs),
+    min: runs.length ? Math.min(...fps) : Number.NaN,
+    max: runs.length ? Math.max(...fps) : Number.NaN,
+    error,
+  };
+}
+
+export const PATHS = ["relay", "websocketd", "stdioToWs", "sdk", "direct"] as const;
+export type PathName = (typeof PATHS)[number];
 
 export interface ThroughputRow {
   size: number;
   count: number;
-  direct: FloodMeasurement;
-  directParse: FloodMeasurement;
+  /** The relay, a `ws` client parsing batches and every frame in them. */
+  relay: Cell;
+  /** websocketd and stdio-to-ws, a `ws` client parsing every message. */
+  websocketd: Cell;
+  stdioToWs: Cell;
   /** An official-SDK client reading the agent directly: what an editor pays. */
-  sdk: FloodMeasurement;
-  relay: FloodMeasurement;
-  /** The relay with the per-frame JSON Schema check turned off (Schema toggle in the UI). */
-  relayNoSchema: FloodMeasurement;
-  /** relay frames/s ÷ direct (count lines) frames/s. */
-  ratio: number;
-  ratioVsParse: number;
-  ratioVsSdk: number;
+  sdk: Cell;
+  /** Issue #7's baseline: newlines counted on the child's stdout, nothing parsed. */
+  direct: Cell;
+  /** Frames the relay's ring dropped before the client read them, over all runs. */
+  dropped: number;
+  /** relay median ÷ the peer's median (NaN when the peer has no figures). */
+  vsWebsocketd: number;
+  vsStdioToWs: number;
+  vsSdk: number;
+  vsDirect: number;
 }
 
-const best = (a: FloodMeasurement, b: FloodMeasurement): FloodMeasurement => (a.framesPerSec >= b.framesPerSec ? a : b);
+export interface ThroughputOptions {
+  reps: number;
+  /** Log one line per run (the bench prints progress while a long phase runs). */
+  progress?: (line: string) => void;
+}
 
-/** Throughput per frame size; each path runs twice, interleaved, and keeps its better run. */
-export async function throughput(server: PlaygroundServer, agentId: string, plan: { size: number; count: number }[]): Promise<ThroughputRow[]> {
+/**
+ * Throughput per frame size: every path runs `reps` times, interleaved (relay, websocketd,
+ * stdio-to-ws, SDK, direct, then again), so a change in the machine's load hits every column alike.
+ * Each peer keeps one connection (one agent) for the whole phase, as the relay keeps one run.
+ */
+export async function throughput(server: PlaygroundServer, agentId: string, plan: { size: number; count: number }[], options: ThroughputOptions): Promise<ThroughputRow[]> {
   const client = await WsClient.connect(server, { keep: false });
+  const serverPid = serverNodePid(server);
   // startRun needs kept events to find the run; the counting client keeps none, so a short-lived one starts it.
   const starter = await WsClient.connect(server);
   const { runId } = await startRun(starter, agentId);
   await starter.close();
-  // Warm both paths (JIT, socket buffers) with a small flood that is not reported.
-  await relayFlood(client, runId, 20_000, 200);
-  await directFlood(20_000, 200, false);
-  const rows: ThroughputRow[] = [];
-  for (const { size, count } of plan) {
-    let direct = await directFlood(count, size, false);
-    let relay = await relayFlood(client, runId, count, size);
-    direct = best(direct, await directFlood(count, size, false));
-    relay = best(relay, await relayFlood(client, runId, count, size));
-    const directParse = await directFlood(count, size, true);
-    const sdk = best(await sdkFlood(count, size), await sdkFlood(count, size));
-    await setValidation(client, false);
-    const relayNoSchema = best(await relayFlood(client, runId, count, size), await relayFlood(client, runId, count, size));
-    await setValidation(client, true);
-    rows.push({
-      size,
-      count,
-      direct,
-      directParse,
-      sdk,
-      relay,
-      relayNoSchema,
-      ratio: round(relay.framesPerSec / direct.framesPerSec),
-      ratioVsParse: round(relay.framesPerSec / directParse.framesPerSec),
-      ratioVsSdk: round(relay.framesPerSec / sdk.framesPerSec),
-    });
+  const peers = new Map<"websocketd" | "stdioToWs", { conn?: PeerConnection; peer?: Peer; error?: string }>();
+  for (const [key, name] of [["websocketd", "websocketd"], ["stdioToWs", "stdio-to-ws"]] as const) {
+    try {
+      const peer = await Peer.start(name);
+      peers.set(key, { peer, conn: await peer.connect() });
+    } catch (error) {
+      peers.set(key, { error: error instanceof Error ? error.message : String(error) });
+    }
   }
-  await client.close();
-  return rows;
+  try {
+    // Warm every path (JIT, socket buffers) with a small flood that is not reported.
+    await relayFlood(client, runId, 20_000, 200);
+    for (const p of peers.values()) await p.conn?.flood(20_000, 200);
+    await sdkFlood(5_000, 200);
+    const rows: ThroughputRow[] = [];
+    for (const { size, count } of plan) {
+      const runs: Record<PathName, FloodMeasurement[]> = { relay: [], websocketd: [], stdioToWs: [], sdk: [], direct: [] };
+      let dropped = 0;
+      for (let rep = 0; rep < options.reps; rep++) {
+        for (const name of PATHS) {
+          let m: FloodMeasurement | undefined;
+          if (name === "relay") {
+            m = await withCpu(serverPid, () => relayFlood(client, runId, count, size));
+            dropped += m.dropped ?? 0;
+          } else if (name === "sdk") m = await withCpu(undefined, () => sdkFlood(count, size));
+          else if (name === "direct") m = await withCpu(undefined, () => directFlood(count, size));
+          else {
+            const p = peers.get(name);
+            const conn = p?.conn;
+            if (conn) {
+              m = await withCpu(p.peer?.pid, async () => {
+                const r = await conn.flood(count, size);
+                return measurement(r.frames, size, r.ms);
+              });
+            }
+          }
+          if (m) {
+            runs[name].push(m);
+            options.progress?.(`${size} B #${rep + 1} ${name}: ${Math.round(m.framesPerSec)} frames/s`);
+          }
+        }
+      }
+      const cells = Object.fromEntries(PATHS.map((n) => [n, cell(runs[n], n === "websocketd" || n === "stdioToWs" ? peers.get(n)?.error : undefined)])) as Record<PathName, Cell>;
+      const ratio = (other: Cell): number => round(cells.relay.framesPerSec / other.framesPerSec);
+      rows.push({ size, count, ...cells, dropped, vsWebsocketd: ratio(cells.websocketd), vsStdioToWs: ratio(cells.stdioToWs), vsSdk: ratio(cells.sdk), vsDirect: ratio(cells.direct) });
+    }
+    return rows;
+  } finally {
+    await client.close();
+    for (const p of peers.values()) {
+      await p.conn?.close();
+      await p.peer?.stop();
+    }
+  }
 }
 
 // ── latency ───────────────────────────────────────────────────────────────

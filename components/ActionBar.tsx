@@ -1,8 +1,19 @@
-/** One button per common client→agent step, each sending exactly what the composer template would. */
+/**
+ * One button per common client→agent step, each sending exactly what the composer template would.
+ * A button is disabled until its preconditions hold (no authenticate before initialize advertised a
+ * method) and while its own request is in flight, when it shows a spinner and the time waited: a
+ * double click sends one request. The composer stays the escape hatch for sending anything anyway.
+ */
+import type { ReactNode } from "react";
+import type { ActionMethod, ActionState } from "../lib/run-scope";
 import type { AuthMethodView } from "../lib/selectors";
+import { PendingElapsed } from "./PendingElapsed";
 
 export interface ActionBarProps {
+  /** The viewed run is the current one and its agent runs. */
   running: boolean;
+  /** lib/run-scope.ts actionStates(): enabled, why not, pending since. */
+  actions: Record<ActionMethod, ActionState>;
   authMethods: AuthMethodView[];
   authMethodId: string;
   sessionId?: string;
@@ -17,6 +28,10 @@ export interface ActionBarProps {
   /** Offline model scenario for the next prompt ("" = the profile's default). */
   scenario: string;
   onScenarioChange: (scenario: string) => void;
+  /** The login verb the negotiated protocol speaks (v1 `authenticate`, v2 its own); labels the button. */
+  loginMethod?: string;
+  /** The protocol-version choice (ProtocolChoice), shown first in the bar. */
+  protocol?: ReactNode;
 }
 
 /** The offline model server's scenarios (server/model-server.ts); other models ignore the marker. */
@@ -30,12 +45,37 @@ const CLASS_LABEL: Record<AuthMethodView["class"], string> = {
   unknown: "unknown type",
 };
 
+const TEST_ID: Record<ActionMethod, string> = {
+  initialize: "btn-initialize",
+  authenticate: "btn-authenticate",
+  "session/new": "btn-session-new",
+  "session/prompt": "btn-prompt",
+};
+
+function ActionButton({ method, state, onClick, label }: { method: ActionMethod; state: ActionState; onClick: () => void; label?: string }) {
+  const pending = state.pendingSince !== undefined;
+  return (
+    <button
+      type="button"
+      data-testid={TEST_ID[method]}
+      data-state={pending ? "pending" : state.enabled ? "ready" : "blocked"}
+      aria-busy={pending ? "true" : undefined}
+      onClick={onClick}
+      disabled={!state.enabled}
+      title={state.reason}
+    >
+      {label ?? method}
+      {pending && state.pendingSince !== undefined ? <PendingElapsed since={state.pendingSince} testId={`${TEST_ID[method]}-pending`} /> : null}
+    </button>
+  );
+}
+
 export function ActionBar(p: ActionBarProps) {
+  const a = p.actions;
   return (
     <div className="action-bar" data-testid="action-bar">
-      <button type="button" data-testid="btn-initialize" onClick={p.onInitialize} disabled={!p.running}>
-        initialize
-      </button>
+      {p.protocol}
+      <ActionButton method="initialize" state={a.initialize} onClick={p.onInitialize} />
       <span className="group">
         <select
           data-testid="auth-method-select"
@@ -52,21 +92,18 @@ export function ActionBar(p: ActionBarProps) {
             </option>
           ))}
         </select>
-        <button type="button" data-testid="btn-authenticate" onClick={p.onAuthenticate} disabled={!p.running || !p.authMethodId}>
-          authenticate
-        </button>
+        <ActionButton method="authenticate" state={a.authenticate} onClick={p.onAuthenticate} label={p.loginMethod} />
       </span>
-      <button type="button" data-testid="btn-session-new" onClick={p.onSessionNew} disabled={!p.running}>
-        session/new
-      </button>
+      <ActionButton method="session/new" state={a["session/new"]} onClick={p.onSessionNew} />
       <span className="group grow">
         <input
           data-testid="prompt-input"
+          aria-label="Prompt text"
           value={p.promptText}
           placeholder={p.sessionId ? `prompt for ${p.sessionId}` : "prompt text (session/new first)"}
           onChange={(e) => p.onPromptTextChange(e.target.value)}
           onKeyDown={(e) => {
-            if (e.key === "Enter") p.onPrompt();
+            if (e.key === "Enter" && a["session/prompt"].enabled) p.onPrompt();
           }}
         />
         <select data-testid="scenario-select" aria-label="Offline scenario for the prompt" value={p.scenario} onChange={(e) => p.onScenarioChange(e.target.value)} title="Offline model server scenario: adds [scenario:NAME] to the prompt">
@@ -77,10 +114,8 @@ export function ActionBar(p: ActionBarProps) {
             </option>
           ))}
         </select>
-        <button type="button" data-testid="btn-prompt" onClick={p.onPrompt} disabled={!p.running || !p.sessionId}>
-          session/prompt
-        </button>
-        <button type="button" data-testid="btn-cancel" onClick={p.onCancel} disabled={!p.running || !p.sessionId}>
+        <ActionButton method="session/prompt" state={a["session/prompt"]} onClick={p.onPrompt} />
+        <button type="button" data-testid="btn-cancel" onClick={p.onCancel} disabled={!p.running || !p.sessionId} title="Notify session/cancel for the selected session">
           session/cancel
         </button>
       </span>

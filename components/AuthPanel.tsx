@@ -5,7 +5,7 @@
  * Typed secrets live in this component's state until submitted, then are cleared: the relay keeps
  * them and never sends them back.
  */
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { apiKeyVarFor, authExtensions, describeMethodClass } from "../lib/auth-frames";
 import type { AuthStep } from "../lib/auth-timeline";
 import type { Diagnosis } from "../lib/diagnosis";
@@ -14,6 +14,7 @@ import type { OAuthWhy } from "../lib/oauth-why";
 import type { AuthMethodView } from "../lib/selectors";
 import { formatCommand, type LoginCommands } from "../lib/terminal-login";
 import type { AdvertisementVariant, ServerEvent } from "../lib/wire";
+import { flowVerdict, type FlowView } from "../lib/run-scope";
 import { AdvertisementDiff } from "./AdvertisementDiff";
 import { AuthTimeline } from "./AuthTimeline";
 import { DiagnosisPanel, OAuthDiagnosisPanel } from "./DiagnosisPanel";
@@ -26,7 +27,13 @@ export interface AuthPanelProps {
   onSelectRun: (runId: string) => void;
   guided: GuidedStep;
   diagnosis?: Diagnosis;
-  flow?: Extract<ServerEvent, { type: "flow" }>;
+  /** "Why?" was just clicked: the diagnosis scrolls into view and flashes (DiagnosisPanel). */
+  revealDiagnosis?: boolean;
+  onDiagnosisRevealed?: () => void;
+  /** The viewed run's flow status line (lib/run-scope.ts flowFor): never another run's. */
+  flow?: FlowView;
+  /** runCaption() of the viewed run: labels every block of evidence here with its run. */
+  runCaption?: string;
   terminalMethods: { method: AuthMethodView; commands: LoginCommands }[];
   /** The relay's check of each login command: does the executable exist? */
   loginCheck?: Extract<ServerEvent, { type: "login_check" }>["results"];
@@ -34,7 +41,8 @@ export interface AuthPanelProps {
   loginOutput: string;
   loginEpoch: number;
   logoutAdvertised: boolean;
-  advDiff?: { variants: AdvertisementVariant[]; running: boolean };
+  /** Only when it was asked from the viewed run; `caption` names that run, agent and profile. */
+  advDiff?: { variants: AdvertisementVariant[]; running: boolean; caption: string; protocolVersion?: 1 | 2 };
   onProbe: () => void;
   onAuto: () => void;
   onGuided: () => void;
@@ -61,6 +69,8 @@ export interface AuthPanelProps {
   oauthWhyOpen?: boolean;
   onWhyOAuth?: () => void;
   oauthLabelOf?: (seq: number) => string;
+  /** Auth events beyond the five steps (AuthStatusCard, ProvidersPanel), shown under the timeline. */
+  children?: ReactNode;
 }
 
 export function AuthPanel(p: AuthPanelProps) {
@@ -82,8 +92,28 @@ export function AuthPanel(p: AuthPanelProps) {
         {p.guided.explain}
       </p>
       {p.flow ? (
-        <div className={`flow flow-${p.flow.state}`} data-testid="flow-status" data-mode={p.flow.mode} data-state={p.flow.state}>
-          {p.flow.mode}: {p.flow.message}
+        <div
+          className={`flow flow-${p.flow.state} verdict-${flowVerdict(p.flow)}`}
+          data-testid="flow-status"
+          data-mode={p.flow.mode}
+          data-state={p.flow.state}
+          data-verdict={flowVerdict(p.flow)}
+          data-run-id={p.flow.runId}
+          role="status"
+        >
+          <span className="flow-run muted small" data-testid="flow-run">
+            {p.runCaption ?? p.flow.runId}
+          </span>{" "}
+          <b>{p.flow.mode === "probe" ? "Probe" : p.flow.mode === "auto" ? "Auto" : p.flow.mode}</b>: {p.flow.message}
+          {p.flow.movedTo ? (
+            <>
+              {" "}
+              — continued in{" "}
+              <button type="button" className="link" data-testid="flow-moved-to" onClick={() => p.flow?.movedTo && p.onSelectRun(p.flow.movedTo)}>
+                {p.flow.movedTo}
+              </button>
+            </>
+          ) : null}
         </div>
       ) : null}
       {p.reconnectedFrom ? (
@@ -108,7 +138,8 @@ export function AuthPanel(p: AuthPanelProps) {
       ) : null}
       {p.oauthWhy && p.oauthWhyOpen ? <OAuthDiagnosisPanel why={p.oauthWhy} labelOf={p.oauthLabelOf ?? ((seq) => `#${seq}`)} onSelect={p.onSelect} /> : null}
       <AuthTimeline steps={p.steps} onSelect={p.onSelect} />
-      {p.diagnosis ? <DiagnosisPanel diagnosis={p.diagnosis} onSelect={p.onSelect} /> : null}
+      {p.children}
+      {p.diagnosis ? <DiagnosisPanel diagnosis={p.diagnosis} onSelect={p.onSelect} reveal={p.revealDiagnosis} onRevealed={p.onDiagnosisRevealed} /> : null}
 
       {p.methods && p.methods.length > 0 ? (
         <MethodForms methods={p.methods} profileEnv={p.profileEnv ?? []} canAct={p.canAct !== false} onEnvVar={p.onEnvVar} onApiKey={p.onApiKey} />
@@ -162,7 +193,8 @@ export function AuthPanel(p: AuthPanelProps) {
             </div>
           ))}
           {p.login ? (
-            <div className="login-state" data-testid="login-state" data-state={p.login.state} data-exit-code={p.login.exitCode ?? ""}>
+            <div className="login-state" data-testid="login-state" data-state={p.login.state} data-exit-code={p.login.exitCode ?? ""} data-run-id={p.login.runId ?? ""}>
+              <span className="muted small">{p.login.runId ?? ""} login · </span>
               {p.login.state === "running"
                 ? `running: ${p.login.argv?.join(" ") ?? ""}`
                 : p.login.state === "exited"
@@ -175,7 +207,7 @@ export function AuthPanel(p: AuthPanelProps) {
               ) : null}
             </div>
           ) : null}
-          {p.login ? <LoginTerminalView output={p.loginOutput} epoch={p.loginEpoch} onInput={p.onLoginInput} onResize={p.onLoginResize} /> : null}
+          {p.login ? <LoginTerminalView output={p.loginOutput} epoch={p.loginEpoch} onInput={p.onLoginInput} onResize={p.onLoginResize} active={loginRunning} /> : null}
         </section>
       ) : null}
 
@@ -189,7 +221,7 @@ export function AuthPanel(p: AuthPanelProps) {
           Advertisement diff
         </button>
       </div>
-      {p.advDiff ? <AdvertisementDiff variants={p.advDiff.variants} running={p.advDiff.running} /> : null}
+      {p.advDiff ? <AdvertisementDiff variants={p.advDiff.variants} running={p.advDiff.running} caption={p.advDiff.caption} protocolVersion={p.advDiff.protocolVersion} /> : null}
     </section>
   );
 }

@@ -22,6 +22,7 @@ const CAP_LABELS: { key: keyof ClientCaps; label: string; testId: string; title:
   { key: "terminal", label: "terminal", testId: "cap-terminal", title: "clientCapabilities.terminal" },
   { key: "authTerminal", label: "auth.terminal", testId: "cap-auth-terminal", title: "clientCapabilities.auth.terminal (spec terminal auth)" },
   { key: "legacyTerminalAuth", label: '_meta["terminal-auth"]', testId: "cap-legacy-terminal-auth", title: 'clientCapabilities._meta["terminal-auth"] (legacy Zed convention)' },
+  { key: "elicitation", label: "elicitation", testId: "cap-elicitation", title: "clientCapabilities.elicitation {form, url}: the playground then answers elicitation/create with a form or a URL card" },
 ];
 
 export function ConnectPanel(props: ConnectPanelProps) {
@@ -66,7 +67,7 @@ export function ConnectPanel(props: ConnectPanelProps) {
             <input
               type="checkbox"
               data-testid={c.testId}
-              checked={props.caps[c.key]}
+              checked={props.caps[c.key] === true}
               onChange={(e) => props.onCapsChange({ ...props.caps, [c.key]: e.target.checked })}
             />{" "}
             <code>{c.label}</code>
@@ -74,8 +75,8 @@ export function ConnectPanel(props: ConnectPanelProps) {
         ))}
       </fieldset>
       <div className="button-row">
-        <button type="button" className="primary" data-testid="btn-start" onClick={props.onStart}>
-          {props.running ? "Start new run" : "Start"}
+        <button type="button" className="primary" data-testid="btn-start" onClick={props.onStart} title={props.running ? "Stops the running agent and starts the picked one as a new run, in a fresh home" : "Starts the picked agent as a new run"}>
+          Start
         </button>
         <button type="button" data-testid="btn-restart" onClick={props.onRestart}>
           Restart

@@ -4,7 +4,11 @@
  * until its exit, the profile's sources, known issues, contradictions and protocol breaches.
  * OAuthDiagnosisPanel is the "Why?" of an OAuth failure that may have no error frame at all (a
  * refused refresh Kimi 2.1.0 answers end_turn): its text, its rule, and links to the hop and file.
+ * Opened from a row's or the detail's "Why?" (`reveal`), the panel scrolls itself into view and
+ * flashes, because below the timeline it used to open off-screen. Issue and PR numbers in a rule's
+ * text link to the rule's own URLs (lib/known-issues.json), in a new tab.
  */
+import { Fragment, type ReactNode, useEffect, useRef, useState } from "react";
 import { sourceLocation } from "../lib/credential-sources";
 import type { Diagnosis } from "../lib/diagnosis";
 import type { OAuthWhy } from "../lib/oauth-why";
@@ -13,11 +17,63 @@ import { ErrorCodeChip } from "./ErrorCodeChip";
 export interface DiagnosisPanelProps {
   diagnosis: Diagnosis;
   onSelect: (seq: number) => void;
+  /** The user just asked "Why?": scroll into view, take focus and flash once, then call onRevealed. */
+  reveal?: boolean;
+  onRevealed?: () => void;
 }
 
-export function DiagnosisPanel({ diagnosis: d, onSelect }: DiagnosisPanelProps) {
+const FLASH_MS = 2000;
+
+/** "#1330" and "PR #934" in `text` become links when `links` holds that issue's or PR's URL. */
+export function linkRefs(text: string, links: readonly string[]): ReactNode[] {
+  return text.split(/((?:PR )?#\d+)/).map((part, i) => {
+    const n = /#(\d+)$/.exec(part)?.[1];
+    const href = n ? links.find((l) => new RegExp(`/(?:issues|pull)/${n}(?:[/?#]|$)`).test(l)) : undefined;
+    return href ? (
+      <a key={i} href={href} target="_blank" rel="noopener noreferrer" data-testid="diagnosis-link">
+        {part}
+      </a>
+    ) : (
+      <Fragment key={i}>{part}</Fragment>
+    );
+  });
+}
+
+/** Scroll a panel into view and flash it when `reveal` turns on; the flag is handed back at once. */
+function useReveal(reveal: boolean | undefined, onRevealed: (() => void) | undefined) {
+  const ref = useRef<HTMLElement>(null);
+  const [flash, setFlash] = useState(false);
+  // Stays true once revealed (a stable state for tests and tools); the flash itself is brief.
+  const [revealed, setRevealed] = useState(false);
+  useEffect(() => {
+    if (!reveal) return;
+    const el = ref.current;
+    el?.scrollIntoView({ block: "start", behavior: "auto" });
+    el?.focus({ preventScroll: true });
+    setFlash(true);
+    setRevealed(true);
+    onRevealed?.();
+  }, [reveal, onRevealed]);
+  useEffect(() => {
+    if (!flash) return;
+    const t = setTimeout(() => setFlash(false), FLASH_MS);
+    return () => clearTimeout(t);
+  }, [flash]);
+  return { ref, flash, revealed };
+}
+
+export function DiagnosisPanel({ diagnosis: d, onSelect, reveal, onRevealed }: DiagnosisPanelProps) {
+  const { ref, flash, revealed } = useReveal(reveal, onRevealed);
   return (
-    <section className="diagnosis" data-testid="diagnosis" data-code={d.code}>
+    <section
+      ref={ref}
+      tabIndex={-1}
+      aria-label={`Why ${d.code}?`}
+      className={`diagnosis${flash ? " flash" : ""}`}
+      data-testid="diagnosis"
+      data-code={d.code}
+      data-revealed={revealed ? "yes" : "no"}
+    >
       <h4>
         Why {d.code}?{" "}
         <button type="button" className="link" onClick={() => onSelect(d.failureSeq)}>
@@ -54,13 +110,13 @@ export function DiagnosisPanel({ diagnosis: d, onSelect }: DiagnosisPanelProps) 
           <div className="label">Known issues that match</div>
           {d.rules.map((r) => (
             <div key={r.id} className="rule" data-testid="diagnosis-rule" data-rule-id={r.id}>
-              <b>{r.title}</b>
-              <p>{r.explanation}</p>
+              <b>{linkRefs(r.title, r.links)}</b>
+              <p>{linkRefs(r.explanation, r.links)}</p>
               {r.fixedIn ? <p>Fixed in {r.fixedIn}.</p> : null}
               {r.suggestions.length ? (
                 <ul>
                   {r.suggestions.map((s) => (
-                    <li key={s}>{s}</li>
+                    <li key={s}>{linkRefs(s, r.links)}</li>
                   ))}
                 </ul>
               ) : null}
@@ -137,7 +193,7 @@ export function OAuthDiagnosisPanel({ why, labelOf, onSelect }: OAuthDiagnosisPa
             <ul>
               {f.links.map((l) => (
                 <li key={l}>
-                  <a href={l} target="_blank" rel="noreferrer">
+                  <a href={l} target="_blank" rel="noopener noreferrer">
                     {l}
                   </a>
                 </li>

@@ -1,10 +1,18 @@
-/** Fault injection controls: what the relay does to lines between client and agent. Props only. */
-import { useEffect, useState } from "react";
+/**
+ * Fault injection controls: what the relay does to lines between client and agent. Props only. The
+ * header and status bar carry a "Fault injection ON" pill while any setting is active; clicking it
+ * opens this panel (`open`) and brings it into view.
+ */
+import { useEffect, useRef, useState } from "react";
+import { activeFaults } from "../lib/fault-notes";
 import type { FaultConfig } from "../lib/wire";
 
 export interface FaultPanelProps {
   faults: FaultConfig;
   onChange: (faults: FaultConfig) => void;
+  /** Controlled open state (the pill opens it); uncontrolled when omitted. */
+  open?: boolean;
+  onToggle?: (open: boolean) => void;
 }
 
 const NUMBERS: { key: keyof FaultConfig; label: string; unit: string }[] = [
@@ -17,7 +25,11 @@ const NUMBERS: { key: keyof FaultConfig; label: string; unit: string }[] = [
   { key: "junkEveryMs", label: "junk line on stdout every", unit: "ms" },
 ];
 
-export function FaultPanel({ faults: fromRelay, onChange: send }: FaultPanelProps) {
+export function FaultPanel({ faults: fromRelay, onChange: send, open, onToggle }: FaultPanelProps) {
+  const ref = useRef<HTMLDetailsElement>(null);
+  useEffect(() => {
+    if (open) ref.current?.scrollIntoView({ block: "nearest" });
+  }, [open]);
   // Edits build on the local draft, not on the last broadcast, so quick successive edits never
   // overwrite each other while the relay's echo is still in flight.
   const [faults, setDraft] = useState(fromRelay);
@@ -27,8 +39,18 @@ export function FaultPanel({ faults: fromRelay, onChange: send }: FaultPanelProp
     send(next);
   };
   return (
-    <details className="panel faults" data-testid="fault-panel" data-state={faults.enabled ? "on" : "off"}>
-      <summary>Fault injection {faults.enabled ? "(on)" : ""}</summary>
+    <details
+      ref={ref}
+      className="panel faults"
+      data-testid="fault-panel"
+      data-state={faults.enabled ? "on" : "off"}
+      open={open}
+      onToggle={onToggle ? (e) => onToggle((e.currentTarget as HTMLDetailsElement).open) : undefined}
+    >
+      <summary>
+        Fault injection{" "}
+        {activeFaults(faults).length > 0 ? <b className="fault-pill small">ON · {activeFaults(faults).length} active</b> : faults.enabled ? "(on, nothing set)" : ""}
+      </summary>
       <label>
         <input type="checkbox" data-testid="fault-enabled" checked={faults.enabled} onChange={(e) => onChange({ ...faults, enabled: e.target.checked })} /> enabled
       </label>

@@ -3,11 +3,13 @@
  * visible ones exist in the DOM. Filters sit on top; following the tail is on until the user scrolls up.
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import type { FrameFilter } from "../lib/filters";
 import { LANE_LABELS, LANES, type Lane, laneSummary } from "../lib/lanes";
 import type { Frame } from "../lib/wire";
 import { ErrorCodeChip } from "./ErrorCodeChip";
+import { PendingElapsed } from "./PendingElapsed";
+import { directionLabel, relayMade } from "../lib/fault-notes";
 
 export interface FrameListProps {
   frames: readonly Frame[];
@@ -23,9 +25,18 @@ export interface FrameListProps {
   /** Rows that offer the OAuth "Why?" (a prompt answered after a refused refresh, the failed hop): no error row needed. */
   whyRows?: ReadonlyMap<number, string>;
   onWhyOAuth?: (seq: number) => void;
+  /** Offered on -32000 error rows: open the "Why -32000?" diagnosis straight from the row. */
+  onWhy?: (seq: number) => void;
+  /** Shown in place of rows when there are none (components/LogClear.tsx: press Start, clear filters). */
+  empty?: ReactNode;
+  /** Controls after the count (the run's Clear). */
+  toolbarEnd?: ReactNode;
 }
 
 const ROW_HEIGHT = 26;
+/** A narrow log (a 1024px screen, a wide inspector) shows each row on two lines: the summary gets the whole second. */
+const TWO_LINE_HEIGHT = 38;
+const TWO_LINE_BELOW_PX = 760;
 
 const DIR_ARROW: Record<Frame["dir"], string> = { out: "→", in: "←", sys: "•" };
 const DIR_TITLE: Record<Frame["dir"], string> = { out: "client → agent (stdin)", in: "agent → client (stdout/stderr)", sys: "relay" };
@@ -67,15 +78,75 @@ export function frameSummary(f: Frame): string {
   }
 }
 
+/** The row index a key moves the cursor to, or undefined for keys the grid does not handle. */
+export function nextRowIndex(key: string, from: number, count: number, pageRows: number): number | undefined {
+  if (count === 0) return undefined;
+  const clamp = (i: number): number => Math.max(0, Math.min(count - 1, i));
+  switch (key) {
+    case "ArrowDown":
+      return clamp(from + 1);
+    case "ArrowUp":
+      return clamp(from - 1);
+    case "PageDown":
+      return clamp(from + pageRows);
+    case "PageUp":
+      return clamp(from - pageRows);
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return undefined;
+  }
+}
+
 export function FrameList(p: FrameListProps) {
   const parentRef = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
+  // The keyboard cursor (APG grid with aria-activedescendant): a row seq, so filters and new frames
+  // do not move it. The grid element keeps DOM focus, so virtualization can unmount rows freely.
+  const [cursorSeq, setCursorSeq] = useState<number>();
+  const [twoLine, setTwoLine] = useState(false);
+  const rowHeight = twoLine ? TWO_LINE_HEIGHT : ROW_HEIGHT;
   const virtualizer = useVirtualizer({
     count: p.frames.length,
     getScrollElement: () => parentRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 20,
+    estimateSize: () => rowHeight,
+    // Two-line rows show fewer per screen: render as many around them as one-line rows would.
+    overscan: twoLine ? 40 : 20,
   });
+  useEffect(() => {
+    const el = parentRef.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setTwoLine(el.clientWidth < TWO_LINE_BELOW_PX));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  useEffect(() => virtualizer.measure(), [rowHeight, virtualizer]);
+  // A click (or another view) that opens a frame puts the cursor there too.
+  useEffect(() => {
+    if (p.selectedSeq !== undefined) setCursorSeq(p.selectedSeq);
+  }, [p.selectedSeq]);
+
+  const onGridKey = (e: KeyboardEvent<HTMLDivElement>): void => {
+    if (e.target !== e.currentTarget) return; // keys inside a row's own button stay with it
+    const count = p.frames.length;
+    const at = cursorSeq === undefined ? -1 : p.frames.findIndex((fr) => fr.seq === cursorSeq);
+    if ((e.key === "Enter" || e.key === " ") && at >= 0) {
+      e.preventDefault();
+      p.onSelect(p.frames[at].seq);
+      return;
+    }
+    const top = Math.floor((parentRef.current?.scrollTop ?? 0) / rowHeight);
+    const pageRows = Math.max(1, Math.floor((parentRef.current?.clientHeight ?? rowHeight) / rowHeight) - 1);
+    const next = nextRowIndex(e.key, at < 0 ? top - (e.key === "ArrowDown" ? 1 : 0) : at, count, pageRows);
+    if (next === undefined) return;
+    e.preventDefault();
+    setFollow(e.key === "End");
+    setCursorSeq(p.frames[next].seq);
+    virtualizer.scrollToIndex(next, { align: "auto" });
+  };
+  const cursorShown = cursorSeq !== undefined && virtualizer.getVirtualItems().some((item) => p.frames[item.index]?.seq === cursorSeq);
 
   useEffect(() => {
     if (follow && p.frames.length > 0) virtualizer.scrollToIndex(p.frames.length - 1, { align: "end" });
@@ -83,7 +154,7 @@ export function FrameList(p: FrameListProps) {
 
   const f = p.filter;
   return (
-    <section className="frame-pane">
+    <section className={`frame-pane${twoLine ? " two-line" : ""}`} aria-label="Frame log">
       <div className="filters" data-testid="filters">
         <select data-testid="filter-dir" aria-label="Direction filter" value={f.dir} onChange={(e) => p.onFilterChange({ ...f, dir: e.target.value as FrameFilter["dir"] })}>
           <option value="all">both directions</option>
@@ -99,7 +170,7 @@ export function FrameList(p: FrameListProps) {
           ))}
         </select>
         <label>
-          <input type="checkbox" data-testid="filter-errors" checked={f.errorsOnly} onChange={(e) => p.onFilterChange({ ...f, errorsOnly: e.target.checked })} /> errors only
+          <input type="checkbox" data-testid="filter-errors" checked={f.errorsOnly} onChange={(e) => p.onFilterChange({ ...f, errorsOnly: e.target.checked })} title="JSON-RPC errors plus non-JSON and too-large lines, lost requests, failed spawns and HTTP errors (the status bar counts JSON-RPC errors only)" /> errors &amp; non-JSON
         </label>
         <label>
           <input type="checkbox" data-testid="filter-hide-chunks" checked={f.hideChunks} onChange={(e) => p.onFilterChange({ ...f, hideChunks: e.target.checked })} /> hide
@@ -122,6 +193,7 @@ export function FrameList(p: FrameListProps) {
         <span className="muted" data-testid="filter-count">
           {p.frames.length} / {p.totalFrames}
         </span>
+        {p.toolbarEnd}
         <label title="Check each frame against the ACP JSON Schema shipped with the SDK">
           <input type="checkbox" data-testid="toggle-validation" checked={p.validation.enabled} onChange={(e) => p.onValidationChange({ ...p.validation, enabled: e.target.checked })} /> schema check
         </label>
@@ -139,7 +211,7 @@ export function FrameList(p: FrameListProps) {
           <input type="checkbox" data-testid="follow" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
         </label>
       </div>
-      <div className="frame-header">
+      <div className="frame-header" aria-hidden="true">
         <span className="c-seq">#</span>
         <span className="c-dir">dir</span>
         <span className="c-kind">kind</span>
@@ -148,10 +220,27 @@ export function FrameList(p: FrameListProps) {
         <span className="c-lat">latency</span>
         <span className="c-sum">summary</span>
       </div>
+      {p.frames.length === 0 ? p.empty : null}
       <div
         ref={parentRef}
-        className="frame-list"
+        className={`frame-list${twoLine ? " two-line" : ""}`}
         data-testid="frame-list"
+        data-rows={twoLine ? "two-line" : "one-line"}
+        // An empty log is no grid (a grid without rows is invalid ARIA) and no Tab stop.
+        role={p.frames.length > 0 ? "grid" : undefined}
+        aria-label={p.frames.length > 0 ? "Frames (arrow keys move, Enter opens the detail)" : undefined}
+        aria-rowcount={p.frames.length > 0 ? p.frames.length : undefined}
+        aria-colcount={p.frames.length > 0 ? 7 : undefined}
+        aria-activedescendant={cursorShown ? `frame-row-${cursorSeq}` : undefined}
+        tabIndex={p.frames.length > 0 ? 0 : undefined}
+        onKeyDown={onGridKey}
+        onFocus={(e) => {
+          // First focus: the cursor starts on the open frame, else on the top visible row.
+          if (e.target !== e.currentTarget || cursorSeq !== undefined || p.frames.length === 0) return;
+          const open = p.frames.findIndex((fr) => fr.seq === p.selectedSeq);
+          const top = Math.min(p.frames.length - 1, Math.ceil((parentRef.current?.scrollTop ?? 0) / rowHeight));
+          setCursorSeq(p.frames[open >= 0 ? open : top].seq);
+        }}
         onWheel={(e) => {
           if (e.deltaY < 0) setFollow(false);
         }}
@@ -162,8 +251,12 @@ export function FrameList(p: FrameListProps) {
             return (
               <div
                 key={fr.seq}
-                className={`frame-row kind-${fr.kind} dir-${fr.dir}${fr.seq === p.selectedSeq ? " selected" : ""}`}
-                style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
+                id={`frame-row-${fr.seq}`}
+                role="row"
+                aria-rowindex={item.index + 1}
+                aria-selected={fr.seq === cursorSeq}
+                className={`frame-row kind-${fr.kind} dir-${fr.dir}${fr.seq === p.selectedSeq ? " selected" : ""}${fr.seq === cursorSeq ? " cursor" : ""}`}
+                style={{ transform: `translateY(${item.start}px)`, height: rowHeight }}
                 data-testid="frame-row"
                 data-seq={fr.seq}
                 data-kind={fr.kind}
@@ -171,18 +264,21 @@ export function FrameList(p: FrameListProps) {
                 data-method={fr.method ?? ""}
                 data-error-code={fr.errorCode ?? ""}
                 data-pair-seq={fr.pairSeq ?? ""}
-                onClick={() => p.onSelect(fr.seq)}
+                onClick={() => {
+                  setCursorSeq(fr.seq);
+                  p.onSelect(fr.seq);
+                }}
               >
-                <span className="c-seq">{fr.seq}</span>
-                <span className="c-dir" title={DIR_TITLE[fr.dir]}>
+                <span role="gridcell" className="c-seq">{fr.seq}</span>
+                <span role="gridcell" className="c-dir" title={relayMade(fr) ? directionLabel(fr) : DIR_TITLE[fr.dir]}>
                   {DIR_ARROW[fr.dir]}
                 </span>
-                <span className="c-kind">
+                <span role="gridcell" className="c-kind">
                   <span className={`kind-badge kind-${fr.kind}`}>{kindLabel(fr.kind)}</span>
                   {fr.auto ? <span className="auto-badge" title="answered automatically by the relay">auto</span> : null}
                   {fr.injected ? (
-                    <span className="injected-badge" data-testid="injected-badge" title={fr.injected}>
-                      injected
+                    <span className="injected-badge" data-testid="injected-badge" data-origin={relayMade(fr) ? "relay" : "agent"} title={fr.injected}>
+                      {relayMade(fr) ? "relay-made" : "injected"}
                     </span>
                   ) : null}
                   {fr.violations?.length ? (
@@ -196,10 +292,10 @@ export function FrameList(p: FrameListProps) {
                     </span>
                   ) : null}
                 </span>
-                <span className="c-method">{fr.method ?? fr.http?.method ?? ""}</span>
-                <span className="c-id">{fr.id?.replace(/^[ns]:/, "") ?? ""}</span>
-                <span className="c-lat">{fr.latencyMs !== undefined ? `${fr.latencyMs.toFixed(fr.latencyMs < 10 ? 1 : 0)} ms` : fr.http?.ms !== undefined ? `${fr.http.ms.toFixed(fr.http.ms < 10 ? 1 : 0)} ms` : fr.kind === "request" && fr.pairSeq === undefined && fr.dir !== "sys" ? "pending" : ""}</span>
-                <span className="c-sum">
+                <span role="gridcell" className="c-method">{fr.method ?? fr.http?.method ?? ""}</span>
+                <span role="gridcell" className="c-id">{fr.id?.replace(/^[ns]:/, "") ?? ""}</span>
+                <span role="gridcell" className="c-lat">{fr.latencyMs !== undefined ? `${fr.latencyMs.toFixed(fr.latencyMs < 10 ? 1 : 0)} ms` : fr.http?.ms !== undefined ? `${fr.http.ms.toFixed(fr.http.ms < 10 ? 1 : 0)} ms` : fr.kind === "request" && fr.pairSeq === undefined && fr.dir !== "sys" ? <PendingElapsed since={fr.wall} /> : ""}</span>
+                <span role="gridcell" className="c-sum">
                   {p.whyRows?.has(fr.seq) && p.onWhyOAuth ? (
                     <button
                       type="button"
@@ -214,7 +310,25 @@ export function FrameList(p: FrameListProps) {
                       Why?
                     </button>
                   ) : null}
-                  {fr.errorCode !== undefined ? <ErrorCodeChip code={fr.errorCode} frame={fr} /> : null} {frameSummary(fr)}
+                  {fr.kind === "error" && fr.errorCode === -32000 && p.onWhy ? (
+                    <button
+                      type="button"
+                      className="why-inline"
+                      data-testid="btn-why-row"
+                      title="Why -32000? Open the diagnosis for this error"
+                      aria-label={`Why? Diagnose the -32000 of frame ${fr.seq}`}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        p.onWhy?.(fr.seq);
+                      }}
+                    >
+                      Why?
+                    </button>
+                  ) : null}
+                  {fr.errorCode !== undefined ? <ErrorCodeChip code={fr.errorCode} frame={fr} /> : null}{" "}
+                  <span className="sum-text" title={fr.kind === "error" || fr.kind === "lost" || fr.kind === "lifecycle" ? frameSummary(fr) : undefined}>
+                    {frameSummary(fr)}
+                  </span>
                 </span>
               </div>
             );

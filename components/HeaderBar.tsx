@@ -1,6 +1,16 @@
-/** Title, the one-click credential profile picker, and the relay connection state. */
+/** Title, the one-click credential profile picker, the fault-injection warning and the relay connection state. */
 import type { ConnectionState } from "../lib/store";
 import type { ProfileView } from "../lib/wire";
+import { FaultPill } from "./FaultPill";
+import type { ThemeChoice } from "../lib/client/ui-prefs";
+import { ThemeToggle } from "./ThemeToggle";
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  open: "● connected",
+  connecting: "○ connecting",
+  closed: "○ disconnected",
+  refused: "○ server restarted: open the new URL",
+};
 
 export interface HeaderBarProps {
   profiles: ProfileView[];
@@ -9,6 +19,14 @@ export interface HeaderBarProps {
   onProfileSelect: (id: string) => void;
   onManageProfiles: () => void;
   onMatrix: () => void;
+  /** activeFaults(): the header shows a persistent pill while any is set. */
+  faults?: string[];
+  onFaults?: () => void;
+  /** What a profile switch will do, for the picker's tooltip ("restarts Kimi Code 2.1.0", "starts nothing"). */
+  switchEffect?: string;
+  /** Colour theme (system / light / dark); the toggle shows when both are given. */
+  theme?: ThemeChoice;
+  onThemeChange?: (theme: ThemeChoice) => void;
 }
 
 export function HeaderBar(p: HeaderBarProps) {
@@ -16,7 +34,7 @@ export function HeaderBar(p: HeaderBarProps) {
   return (
     <header className="header-bar">
       <h1>ACP Playground</h1>
-      <label className="profile-pick" title="Switching restarts the agent in a fresh home built from the profile">
+      <label className="profile-pick" title={p.switchEffect ?? "Switching restarts a running agent in a fresh home built from the profile"}>
         <span>Profile</span>
         <select data-testid="profile-picker" value={p.activeProfileId ?? ""} onChange={(e) => p.onProfileSelect(e.target.value)}>
           {p.profiles.map((x) => (
@@ -38,8 +56,10 @@ export function HeaderBar(p: HeaderBarProps) {
         Auth matrix…
       </button>
       <span className="spacer" />
+      {p.theme && p.onThemeChange ? <ThemeToggle value={p.theme} onChange={p.onThemeChange} /> : null}
+      <FaultPill faults={p.faults ?? []} testId="fault-pill" onClick={p.onFaults} />
       <span className={`conn conn-${p.connection}`} data-testid="connection" data-state={p.connection}>
-        {p.connection === "open" ? "● connected" : p.connection === "connecting" ? "○ connecting" : "○ disconnected"}
+        {CONNECTION_TEXT[p.connection]}
       </span>
     </header>
   );

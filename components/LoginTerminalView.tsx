@@ -16,17 +16,20 @@ export interface LoginTerminalViewProps {
   epoch: number;
   onInput: (data: string) => void;
   onResize: (cols: number, rows: number) => void;
+  /** A login is running and waits for the user: bring the terminal into view and put the caret in it. */
+  active?: boolean;
 }
 
 interface TerminalLike {
   write(data: string): void;
   reset(): void;
   dispose(): void;
+  focus(): void;
   cols: number;
   rows: number;
 }
 
-export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTerminalViewProps) {
+export function LoginTerminalView({ output, epoch, onInput, onResize, active = false }: LoginTerminalViewProps) {
   const host = useRef<HTMLDivElement>(null);
   const term = useRef<TerminalLike | undefined>(undefined);
   const written = useRef(0);
@@ -34,6 +37,15 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
   inputRef.current = onInput;
   const outputRef = useRef(output);
   outputRef.current = output;
+  const activeRef = useRef(active);
+  activeRef.current = active;
+
+  /** "Answer it in the terminal below" must be true: scroll it into view and focus it (visible tab only). */
+  const reveal = (): void => {
+    if (!activeRef.current || document.visibilityState !== "visible") return;
+    host.current?.scrollIntoView({ block: "center" });
+    term.current?.focus();
+  };
 
   useEffect(() => {
     let disposed = false;
@@ -65,6 +77,7 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
       t.write(outputRef.current);
       written.current = outputRef.current.length;
       onResize(t.cols, t.rows);
+      reveal();
     });
     return () => {
       disposed = true;
@@ -80,6 +93,12 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
     written.current = 0;
   }, [epoch]);
 
+  // A new login (or this one starting to wait) takes the caret.
+  useEffect(() => {
+    reveal();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [epoch, active]);
+
   useEffect(() => {
     const t = term.current;
     if (!t) return;
@@ -92,7 +111,7 @@ export function LoginTerminalView({ output, epoch, onInput, onResize }: LoginTer
   });
 
   return (
-    <div className="xterm-host" data-testid="login-terminal">
+    <div className="xterm-host" data-testid="login-terminal" data-active={active ? "yes" : "no"}>
       <div ref={host} />
       {/* The same text, readable by tests and screen readers. */}
       <pre className="sr-only" data-testid="login-output">

@@ -11,8 +11,10 @@ export interface MatrixViewProps {
   catalog: CatalogEntryView[];
   profiles: ProfileView[];
   matrix?: Extract<ServerEvent, { type: "matrix" }>;
-  /** prompt: the optional prompt step's text (undefined: initialize and session/new only). */
-  onRun: (agentIds: string[], profileIds: string[], prompt?: string) => void;
+  /** prompt: the optional prompt step's text (undefined: initialize and session/new only); protocolVersion: what initialize asks for. */
+  onRun: (agentIds: string[], profileIds: string[], prompt?: string, protocolVersion?: 1 | 2) => void;
+  /** The version picked in the Connect panel: the matrix's default. */
+  protocol?: 1 | 2;
   /** Stop the running matrix (its probes' agents are killed). */
   onCancel: () => void;
   onOpenCell: (index: number) => void;
@@ -35,7 +37,12 @@ function cellText(c: MatrixCellView): string {
   if (c.state !== "done") return c.state === "running" ? "running…" : "queued";
   const label = VERDICT_LABEL[c.verdict ?? ""] ?? c.verdict ?? "?";
   const coded = (c.verdict === "error" || c.verdict === "prompt-refused" || c.verdict === "prompt-error") && c.errorCode !== undefined;
-  return `${c.verdict === "error" && coded ? `error ${c.errorCode}` : coded ? `${label} (${c.errorCode})` : label} · ${c.ms ?? "?"} ms`;
+  return c.verdict === "error" && coded ? `error ${c.errorCode}` : coded ? `${label} (${c.errorCode})` : label;
+}
+
+/** "7/12": finished cells of the matrix (done, whatever the verdict). */
+export function matrixProgress(cells: readonly Pick<MatrixCellView, "state">[]): { done: number; total: number } {
+  return { done: cells.filter((c) => c.state === "done").length, total: cells.length };
 }
 
 /** "agent ×2, env_var": the advertised method types of a cell, counted. */
@@ -49,7 +56,7 @@ function methodTypes(c: MatrixCellView): string | undefined {
 
 function methodsTitle(c: MatrixCellView): string {
   const list = (c.methods ?? []).map((m) => `${m.id}: ${m.type}${m.vars?.length ? ` (${m.vars.join(", ")})` : ""}`);
-  return [c.detail, list.length ? `auth methods: ${list.join("; ")}` : undefined, c.authenticated ? `authenticated with ${c.authenticated} (env_var from the profile)` : undefined].filter(Boolean).join("\n");
+  return [c.detail, c.protocolVersion !== undefined ? `answered protocolVersion ${c.protocolVersion}` : undefined, list.length ? `auth methods: ${list.join("; ")}` : undefined, c.authenticated ? `authenticated with ${c.authenticated} (env_var from the profile)` : undefined].filter(Boolean).join("\n");
 }
 
 export function MatrixView(p: MatrixViewProps) {
@@ -57,10 +64,12 @@ export function MatrixView(p: MatrixViewProps) {
   const [profiles, setProfiles] = useState<string[]>(p.profiles.map((x) => x.id));
   const [withPrompt, setWithPrompt] = useState(false);
   const [prompt, setPrompt] = useState("Say hello in five words.");
+  const [protocol, setProtocol] = useState<1 | 2>(p.protocol ?? 1);
   const toggle = (list: string[], id: string): string[] => (list.includes(id) ? list.filter((x) => x !== id) : [...list, id]);
   const m = p.matrix;
   const agentIds = m ? [...new Set(m.cells.map((c) => c.agentId))] : [];
   const profileNames = m ? [...new Set(m.cells.map((c) => c.profileName))] : [];
+  const progress = m ? matrixProgress(m.cells) : undefined;
   const cellCount = agents.length * profiles.length;
   const tooMany = cellCount > MATRIX_MAX_CELLS;
   return (
@@ -84,6 +93,16 @@ export function MatrixView(p: MatrixViewProps) {
             ))}
           </fieldset>
           <fieldset>
+            <legend>Protocol</legend>
+            <label>
+              ACP version{" "}
+              <select data-testid="matrix-protocol" aria-label="Matrix protocol version" value={protocol} onChange={(e) => setProtocol(e.target.value === "2" ? 2 : 1)}>
+                <option value="1">v1</option>
+                <option value="2">v2 (draft)</option>
+              </select>
+            </label>
+          </fieldset>
+          <fieldset>
             <legend>Prompt step</legend>
             <label>
               <input type="checkbox" data-testid="matrix-prompt-on" checked={withPrompt} onChange={(e) => setWithPrompt(e.target.checked)} /> send session/prompt after session/new
@@ -102,7 +121,7 @@ export function MatrixView(p: MatrixViewProps) {
             </label>
           </fieldset>
           <div className="button-row">
-            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles, withPrompt && prompt.trim() ? prompt : undefined)}>
+            <button type="button" className="primary" data-testid="btn-matrix-run" disabled={m?.running || cellCount === 0 || tooMany} onClick={() => p.onRun(agents, profiles, withPrompt && prompt.trim() ? prompt : undefined, protocol)}>
               Run {cellCount} {cellCount === 1 ? "probe" : "probes"}
             </button>
             {m?.running ? (
@@ -132,52 +151,64 @@ export function MatrixView(p: MatrixViewProps) {
           </p>
         </div>
         {m ? (
-          <table className="matrix-grid" data-testid="matrix-grid" data-state={m.running ? "running" : "done"}>
-            <thead>
-              <tr>
-                <th>profile \ agent</th>
-                {agentIds.map((a) => (
-                  <th key={a}>{a}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {profileNames.map((pn) => (
-                <tr key={pn}>
-                  <th>{pn}</th>
-                  {agentIds.map((a) => {
-                    const c = m.cells.find((x) => x.agentId === a && x.profileName === pn);
-                    if (!c) return <td key={a} />;
-                    return (
-                      <td key={a}>
-                        <button
-                          type="button"
-                          className={`cell verdict-${c.verdict ?? c.state}`}
-                          data-testid="matrix-cell"
-                          data-agent={a}
-                          data-profile={pn}
-                          data-state={c.state}
-                          data-verdict={c.verdict ?? ""}
-                          disabled={c.state !== "done"}
-                          title={methodsTitle(c)}
-                          onClick={() => p.onOpenCell(c.index)}
-                        >
-                          {cellText(c)}
-                          {methodTypes(c) ? (
-                            <span className="cell-methods small muted" data-testid="matrix-cell-methods">
-                              {" "}
-                              · {methodTypes(c)}
-                              {c.authenticated ? ` · authenticated ${c.authenticated}` : ""}
-                            </span>
-                          ) : null}
-                        </button>
-                      </td>
-                    );
-                  })}
+          <div className="matrix-result">
+            {progress ? (
+              <div className="matrix-progress" data-testid="matrix-progress" data-done={progress.done} data-total={progress.total} role="status">
+                <progress max={progress.total} value={progress.done} aria-label="Matrix progress" /> {progress.done}/{progress.total} {m.running ? "probes finished" : "probes"}
+              </div>
+            ) : null}
+            <p className="muted small" data-testid="matrix-protocol-caption" data-protocol={m.protocolVersion ?? 1}>
+              initialize asked for ACP v{m.protocolVersion ?? 1}; each cell speaks the version its agent answered.
+            </p>
+            <table className="matrix-grid" data-testid="matrix-grid" data-state={m.running ? "running" : "done"} data-protocol={m.protocolVersion ?? 1}>
+              <thead>
+                <tr>
+                  <th>profile \ agent</th>
+                  {agentIds.map((a) => (
+                    <th key={a}>{a}</th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {profileNames.map((pn) => (
+                  <tr key={pn}>
+                    <th>{pn}</th>
+                    {agentIds.map((a) => {
+                      const c = m.cells.find((x) => x.agentId === a && x.profileName === pn);
+                      if (!c) return <td key={a} />;
+                      return (
+                        <td key={a}>
+                          <button
+                            type="button"
+                            className={`cell verdict-${c.verdict ?? c.state}`}
+                            data-testid="matrix-cell"
+                            data-agent={a}
+                            data-profile={pn}
+                            data-state={c.state}
+                            data-verdict={c.verdict ?? ""}
+                            data-protocol={c.protocolVersion ?? ""}
+                            disabled={c.state !== "done"}
+                            title={[`matrix cell ${a} × ${pn}: click to open its frames (the same run each time)`, methodsTitle(c)].filter(Boolean).join("\n")}
+                            onClick={() => p.onOpenCell(c.index)}
+                          >
+                            {cellText(c)}
+                            {c.state === "done" ? <span className="cell-ms"> · {c.ms ?? "?"} ms</span> : null}
+                            {methodTypes(c) ? (
+                              <span className="cell-methods small muted" data-testid="matrix-cell-methods">
+                                {" "}
+                                · {methodTypes(c)}
+                                {c.authenticated ? ` · authenticated ${c.authenticated}` : ""}
+                              </span>
+                            ) : null}
+                          </button>
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
       </div>
     </Modal>

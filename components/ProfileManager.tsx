@@ -1,8 +1,11 @@
 /**
  * Create, edit, duplicate, delete and check credential profiles. The browser only ever holds
- * masked secrets: a secret field left at its masked value means "keep the stored one".
+ * masked secrets: a secret field left at its masked value means "keep the stored one". The relay
+ * answers save / duplicate / delete to this tab (profile_result): the form then edits the saved
+ * profile (masked), selects the copy, or shows the refusal inside the dialog. Built-in and active
+ * profiles cannot be deleted (the relay refuses too); Delete asks first, naming the profile.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Modal } from "./Modal";
 import { AGENT_SOURCES, familyOfKind, sourceKey, sourceLocation } from "../lib/credential-sources";
 import { PROFILE_KINDS, type ProfileDraft, type ProfileKind, type ProfileView, type ServerEvent } from "../lib/wire";
@@ -12,6 +15,8 @@ export interface ProfileManagerProps {
   activeProfileId?: string;
   preview?: Extract<ServerEvent, { type: "profile_preview" }>;
   check?: Extract<ServerEvent, { type: "profile_check" }>;
+  /** The relay's answer to this tab's last save / duplicate / delete; a new object per answer. */
+  result?: Extract<ServerEvent, { type: "profile_result" }>;
   onClose: () => void;
   onSave: (draft: ProfileDraft) => void;
   onDelete: (id: string) => void;
@@ -147,32 +152,107 @@ function emptyDraft(kind: ProfileKind): ProfileDraft {
   return { name: "", kind, fields };
 }
 
+function draftOf(view: ProfileView): ProfileDraft {
+  return { id: view.id, name: view.name, kind: view.kind, fields: { ...view.fields } };
+}
+
+/** Which profile (or unsaved kind) the form shows: preview and check output belong to one key. */
+function keyOf(d: ProfileDraft | undefined): string {
+  return d ? (d.id ?? `new:${d.kind}`) : "";
+}
+
+/** Why Delete is not offered for this profile, or undefined (the relay applies the same rule). */
+export function deleteBlocked(view: ProfileView | undefined, activeProfileId: string | undefined): string | undefined {
+  if (!view) return undefined;
+  if (view.builtin) return "Built-in profiles cannot be deleted; duplicate it to get one you can.";
+  if (view.id === activeProfileId) return "The active profile cannot be deleted; switch to another profile first.";
+  return undefined;
+}
+
+type Pending = { action: "save" | "duplicate" | "delete"; name: string };
+/** A request whose answer is the next new `p.preview` / `p.check` object after `before`. */
+type Asked<T> = { key: string; before: T | undefined };
+
 export function ProfileManager(p: ProfileManagerProps) {
   const [editing, setEditing] = useState<ProfileDraft | undefined>();
+  const [pending, setPending] = useState<Pending>();
+  const [status, setStatus] = useState<{ kind: "saved" | "duplicated" | "deleted"; text: string }>();
+  const [error, setError] = useState<{ message: string; hint?: string }>();
+  const [previewAsked, setPreviewAsked] = useState<Asked<ProfileManagerProps["preview"]>>();
+  const [checkAsked, setCheckAsked] = useState<Asked<ProfileManagerProps["check"]>>();
+  const listRef = useRef<HTMLUListElement>(null);
+  // Answers that arrived before this dialog opened are not ours to act on.
+  const handled = useRef(p.result);
+  const opened = useRef(false);
   const active = p.profiles.find((x) => x.id === p.activeProfileId);
 
+  // Opens on the active profile, once; after a delete the form stays empty until the user picks one.
   useEffect(() => {
-    if (!editing && active) setEditing({ id: active.id, name: active.name, kind: active.kind, fields: { ...active.fields } });
-  }, [editing, active]);
+    if (!opened.current && active) {
+      opened.current = true;
+      setEditing(draftOf(active));
+    }
+  }, [active]);
 
-  const edit = (view: ProfileView): void => setEditing({ id: view.id, name: view.name, kind: view.kind, fields: { ...view.fields } });
-  const setField = (key: string, value: string | boolean): void => setEditing((d) => (d ? { ...d, fields: { ...d.fields, [key]: value } } : d));
+  useEffect(() => {
+    const r = p.result;
+    if (!r || r === handled.current) return;
+    handled.current = r;
+    setPending(undefined);
+    if (!r.ok) {
+      setError({ message: r.error ?? "The relay refused.", hint: r.hint });
+      return;
+    }
+    setError(undefined);
+    if (r.action === "delete") {
+      setEditing(undefined);
+      setStatus({ kind: "deleted", text: `Deleted profile “${pending?.name ?? r.profileId}”.` });
+      listRef.current?.focus();
+    } else if (r.profile) {
+      // Edit the profile as stored: secrets come back masked, never as typed.
+      setEditing(draftOf(r.profile));
+      setStatus(r.action === "save" ? { kind: "saved", text: `Saved “${r.profile.name}”.` } : { kind: "duplicated", text: `Duplicated as “${r.profile.name}”; you are editing the copy.` });
+    }
+  }, [p.result, pending]);
+
+  const select = (d: ProfileDraft | undefined): void => {
+    setEditing(d);
+    setStatus(undefined);
+    setError(undefined);
+  };
+  const setField = (key: string, value: string | boolean): void => {
+    setStatus(undefined);
+    setEditing((d) => (d ? { ...d, fields: { ...d.fields, [key]: value } } : d));
+  };
+  const key = keyOf(editing);
+  const view = p.profiles.find((x) => x.id === editing?.id);
+  const preview = previewAsked && previewAsked.key === key && p.preview !== previewAsked.before ? p.preview : undefined;
+  const checkRunning = checkAsked !== undefined && checkAsked.key === key && p.check === checkAsked.before;
+  const check = checkAsked && checkAsked.key === key && p.check !== checkAsked.before && p.check?.profileId === editing?.id ? p.check : undefined;
 
   return (
     <Modal title="Credential profiles" testId="profile-manager" closeTestId="btn-close-profiles" onClose={p.onClose}>
       <div className="modal-body">
-        <ul className="profile-list">
+        <ul className="profile-list" data-testid="profile-list" ref={listRef} tabIndex={-1} aria-label="Profiles">
           {p.profiles.map((x) => (
             <li key={x.id}>
-              <button type="button" data-testid="profile-item" data-profile-id={x.id} className={editing?.id === x.id ? "selected" : ""} onClick={() => edit(x)}>
+              <button
+                type="button"
+                data-testid="profile-item"
+                data-profile-id={x.id}
+                className={editing?.id === x.id ? "selected" : ""}
+                aria-current={editing?.id === x.id ? "true" : undefined}
+                onClick={() => select(draftOf(x))}
+              >
                 <b>{x.name}</b>
                 <span className="muted">{KIND_LABELS[x.kind]}</span>
                 {x.id === p.activeProfileId ? <span className="pill">active</span> : null}
+                {x.builtin ? <span className="pill muted">built-in</span> : null}
               </button>
             </li>
           ))}
           <li>
-            <select data-testid="new-profile-kind" value="" onChange={(e) => e.target.value && setEditing(emptyDraft(e.target.value as ProfileKind))}>
+            <select data-testid="new-profile-kind" aria-label="New profile kind" value="" onChange={(e) => e.target.value && select(emptyDraft(e.target.value as ProfileKind))}>
               <option value="">+ New profile…</option>
               {PROFILE_KINDS.map((k) => (
                 <option key={k} value={k}>
@@ -182,27 +262,65 @@ export function ProfileManager(p: ProfileManagerProps) {
             </select>
           </li>
         </ul>
-        {editing ? (
-          <ProfileForm
-            draft={editing}
-            view={p.profiles.find((x) => x.id === editing.id)}
-            preview={p.preview}
-            check={p.check?.profileId === editing.id ? p.check : undefined}
-            onName={(name) => setEditing({ ...editing, name })}
-            onField={setField}
-            onSave={() => p.onSave(editing)}
-            onPreview={() => p.onPreview(editing)}
-            onDuplicate={() => editing.id && p.onDuplicate(editing.id)}
-            onDelete={() => {
-              if (editing.id) {
+        <div className="profile-pane">
+          {status ? (
+            <div className="profile-status" role="status" data-testid="profile-status" data-state={status.kind}>
+              ✓ {status.text}
+            </div>
+          ) : null}
+          {error ? (
+            <div className="problem" role="alert" data-testid="profile-error">
+              {error.message}
+              {error.hint ? <div className="muted">{error.hint}</div> : null}
+            </div>
+          ) : null}
+          {editing ? (
+            <ProfileForm
+              key={key}
+              draft={editing}
+              view={view}
+              busy={pending?.action}
+              deleteBlocked={deleteBlocked(view, p.activeProfileId)}
+              preview={preview}
+              check={check}
+              checkRunning={checkRunning}
+              onName={(name) => {
+                setStatus(undefined);
+                setEditing({ ...editing, name });
+              }}
+              onField={setField}
+              onSave={() => {
+                setPending({ action: "save", name: editing.name });
+                setError(undefined);
+                p.onSave(editing);
+              }}
+              onPreview={() => {
+                setPreviewAsked({ key, before: p.preview });
+                p.onPreview(editing);
+              }}
+              onDuplicate={() => {
+                if (!editing.id) return;
+                setPending({ action: "duplicate", name: editing.name });
+                p.onDuplicate(editing.id);
+              }}
+              onDelete={() => {
+                if (!editing.id) return;
+                setPending({ action: "delete", name: view?.name ?? editing.name });
                 p.onDelete(editing.id);
-                setEditing(undefined);
-              }
-            }}
-            onCheck={() => editing.id && p.onCheck(editing.id)}
-            onUse={() => editing.id && p.onSelect(editing.id)}
-          />
-        ) : null}
+              }}
+              onCheck={() => {
+                if (!editing.id) return;
+                setCheckAsked({ key, before: p.check });
+                p.onCheck(editing.id);
+              }}
+              onUse={() => editing.id && p.onSelect(editing.id)}
+            />
+          ) : (
+            <p className="muted pad" data-testid="profile-none">
+              Pick a profile on the left, or make one with “+ New profile…”.
+            </p>
+          )}
+        </div>
       </div>
     </Modal>
   );
@@ -211,8 +329,12 @@ export function ProfileManager(p: ProfileManagerProps) {
 interface ProfileFormProps {
   draft: ProfileDraft;
   view?: ProfileView;
+  busy?: Pending["action"];
+  /** Why Delete is disabled (built-in or active), shown next to it. */
+  deleteBlocked?: string;
   preview?: Extract<ServerEvent, { type: "profile_preview" }>;
   check?: Extract<ServerEvent, { type: "profile_check" }>;
+  checkRunning: boolean;
   onName: (name: string) => void;
   onField: (key: string, value: string | boolean) => void;
   onSave: () => void;
@@ -225,18 +347,29 @@ interface ProfileFormProps {
 
 function ProfileForm(p: ProfileFormProps) {
   const d = p.draft;
+  const [revealed, setRevealed] = useState<ReadonlySet<string>>(new Set());
+  const [confirming, setConfirming] = useState(false);
+  const deleteRef = useRef<HTMLButtonElement>(null);
+  const name = p.view?.name ?? d.name;
+  const cancelDelete = (): void => {
+    setConfirming(false);
+    // Back where the user was, not on some other profile's button.
+    requestAnimationFrame(() => deleteRef.current?.focus());
+  };
   return (
     <form
       className="profile-form"
       data-testid="profile-form"
       data-kind={d.kind}
+      data-mode={d.id ? "edit" : "new"}
+      data-profile-id={d.id ?? ""}
       onSubmit={(e) => {
         e.preventDefault();
         p.onSave();
       }}
     >
-      <h3>
-        {d.id ? "Edit" : "New"}: {KIND_LABELS[d.kind]}
+      <h3 data-testid="profile-form-title">
+        {d.id ? `Edit “${name}”` : "New"}: {KIND_LABELS[d.kind]}
       </h3>
       <label className="field">
         <span>Name</span>
@@ -260,15 +393,31 @@ function ProfileForm(p: ProfileFormProps) {
             ) : f.type === "textarea" ? (
               <textarea data-testid={`profile-field-${f.key}`} value={String(d.fields[f.key] ?? "")} placeholder={f.placeholder} onChange={(e) => p.onField(f.key, e.target.value)} rows={5} spellCheck={false} />
             ) : (
-              <input
-                data-testid={`profile-field-${f.key}`}
-                type="text"
-                autoComplete="off"
-                spellCheck={false}
-                value={String(d.fields[f.key] ?? "")}
-                placeholder={f.placeholder}
-                onChange={(e) => p.onField(f.key, e.target.value)}
-              />
+              <span className={f.type === "secret" ? "secret-input" : undefined}>
+                <input
+                  data-testid={`profile-field-${f.key}`}
+                  // A secret is a password field: what the user types is not on screen unless asked for.
+                  type={f.type === "secret" && !revealed.has(f.key) ? "password" : "text"}
+                  autoComplete={f.type === "secret" ? "new-password" : "off"}
+                  spellCheck={false}
+                  value={String(d.fields[f.key] ?? "")}
+                  placeholder={f.placeholder}
+                  onChange={(e) => p.onField(f.key, e.target.value)}
+                />
+                {f.type === "secret" ? (
+                  <button
+                    type="button"
+                    className="reveal"
+                    data-testid={`profile-reveal-${f.key}`}
+                    aria-pressed={revealed.has(f.key)}
+                    aria-label={`${revealed.has(f.key) ? "Hide" : "Show"} ${f.label}`}
+                    title="Shows only what you typed in this form: a saved secret stays masked, the relay never sends it back."
+                    onClick={() => setRevealed((r) => (r.has(f.key) ? new Set([...r].filter((k) => k !== f.key)) : new Set([...r, f.key])))}
+                  >
+                    {revealed.has(f.key) ? "Hide" : "Show"}
+                  </button>
+                ) : null}
+              </span>
             )}
             {f.help ? <small className="muted">{f.help}</small> : null}
           </label>
@@ -277,35 +426,106 @@ function ProfileForm(p: ProfileFormProps) {
       {p.view?.expiresAt ? <div className="muted" data-testid="token-expiry">Token expires {new Date(p.view.expiresAt * 1000).toISOString()}</div> : null}
       {p.view ? <div className="muted">Sources: {p.view.sources.join(", ") || "none"}</div> : null}
       <AgentSourceList kind={d.kind} view={p.view} />
-      <div className="button-row">
-        <button type="submit" className="primary" data-testid="btn-profile-save">
-          Save
-        </button>
-        <button type="button" data-testid="btn-profile-preview" onClick={p.onPreview}>
-          Preview files
-        </button>
-        {d.id ? (
-          <>
-            <button type="button" data-testid="btn-profile-use" onClick={p.onUse}>
-              Use
+      {confirming ? (
+        <div
+          className="confirm"
+          role="alertdialog"
+          aria-labelledby="profile-delete-question"
+          data-testid="profile-delete-confirm"
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              // Esc answers the question; it does not close the whole dialog (no native "cancel").
+              e.preventDefault();
+              e.stopPropagation();
+              cancelDelete();
+            }
+          }}
+        >
+          <p id="profile-delete-question">
+            Delete profile “{name}”? Its stored secret is removed.
+          </p>
+          <div className="button-row">
+            {/* Cancel has the focus: a stray Enter keeps the profile. */}
+            <button type="button" data-testid="btn-profile-delete-cancel" autoFocus onClick={cancelDelete}>
+              Cancel
             </button>
-            {familyOfKind(d.kind) === undefined || familyOfKind(d.kind) === "kimi" ? (
-              <button type="button" data-testid="btn-profile-check" onClick={p.onCheck} title="Run the bundled kimi doctor against the generated home">
-                Check
+            <button
+              type="button"
+              className="danger"
+              data-testid="btn-profile-delete-confirm"
+              onClick={() => {
+                setConfirming(false);
+                p.onDelete();
+              }}
+            >
+              Delete “{name}”
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div className="button-row">
+          <button type="submit" className="primary" data-testid="btn-profile-save" disabled={p.busy === "save"}>
+            {p.busy === "save" ? "Saving…" : "Save"}
+          </button>
+          <button type="button" data-testid="btn-profile-preview" onClick={p.onPreview}>
+            Preview files
+          </button>
+          {d.id ? (
+            <>
+              <button type="button" data-testid="btn-profile-use" onClick={p.onUse}>
+                Use
               </button>
-            ) : null}
-            <button type="button" data-testid="btn-profile-duplicate" onClick={p.onDuplicate}>
-              Duplicate
-            </button>
-            <button type="button" className="danger" data-testid="btn-profile-delete" onClick={p.onDelete}>
-              Delete
-            </button>
-          </>
-        ) : null}
-      </div>
+              {familyOfKind(d.kind) === undefined || familyOfKind(d.kind) === "kimi" ? (
+                <button
+                  type="button"
+                  data-testid="btn-profile-check"
+                  onClick={p.onCheck}
+                  disabled={p.checkRunning}
+                  aria-describedby="profile-check-note"
+                  title="Run the bundled kimi doctor against the generated home"
+                >
+                  Validate config (kimi doctor)
+                </button>
+              ) : null}
+              <button type="button" data-testid="btn-profile-duplicate" onClick={p.onDuplicate} disabled={p.busy === "duplicate"}>
+                Duplicate
+              </button>
+              <button
+                type="button"
+                className="danger"
+                ref={deleteRef}
+                data-testid="btn-profile-delete"
+                disabled={p.deleteBlocked !== undefined || p.busy === "delete"}
+                aria-describedby={p.deleteBlocked ? "profile-delete-reason" : undefined}
+                title={p.deleteBlocked}
+                onClick={() => setConfirming(true)}
+              >
+                Delete
+              </button>
+            </>
+          ) : null}
+        </div>
+      )}
+      {d.id && p.deleteBlocked ? (
+        <div className="muted small" id="profile-delete-reason" data-testid="profile-delete-reason">
+          {p.deleteBlocked}
+        </div>
+      ) : null}
+      {d.id && (familyOfKind(d.kind) === undefined || familyOfKind(d.kind) === "kimi") ? (
+        <div className="muted small" id="profile-check-note">
+          Validate config: validates config syntax; does not test the key.
+        </div>
+      ) : null}
+      {p.checkRunning ? (
+        <div className="muted" data-testid="profile-check-running" role="status">
+          <span className="spinner" aria-hidden="true" /> Running kimi doctor…
+        </div>
+      ) : null}
       {p.check ? (
-        <div className={p.check.ok ? "ok" : "problem"} data-testid="profile-check-result" data-state={p.check.ok ? "ok" : "failed"}>
+        // Neutral unless it failed: a passing doctor says the files parse, not that the key works.
+        <div className={p.check.ok ? "check-result" : "problem"} data-testid="profile-check-result" data-state={p.check.ok ? "ok" : "failed"}>
           kimi doctor exit {p.check.exitCode}
+          {p.check.ok ? " — config syntax is valid; the key was not tested" : " — the config did not validate"}
           <pre>{p.check.output}</pre>
         </div>
       ) : null}

@@ -233,7 +233,6 @@ export function SequenceDiagram(p: SequenceDiagramProps) {
                 data-kind={a.category}
                 data-shape={a.shape}
                 data-count={a.count ?? ""}
-                aria-label={`${a.title}${lat ? `, ${lat}` : ""}`}
                 aria-current={selected ? "true" : undefined}
                 title={a.title}
                 tabIndex={item.index === (active < rows.length ? active : 0) ? 0 : -1}

@@ -94,6 +94,10 @@ test("the advertisement diff renders four variants for Kimi", async ({ pg, page 
   await page.getByTestId("btn-adv-diff").click();
   const diff = page.getByTestId("adv-diff");
   await expect(diff).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  // The verdict comes first; the table opens wide, every row shown once "only differences" is off.
+  await expect(page.getByTestId("adv-diff-verdict")).not.toBeEmpty();
+  await page.getByTestId("btn-adv-diff-open").click();
+  await page.getByTestId("adv-only-diffs").uncheck();
   await expect(page.getByTestId("adv-variant")).toHaveCount(4);
   await expect(page.getByTestId("adv-methods").first()).toContainText("login (terminal");
 });

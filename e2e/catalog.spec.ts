@@ -29,7 +29,8 @@ test.describe("catalog problems", () => {
     const pg = new PlaygroundPage(page, server.url);
     await pg.open();
     await expect(page.getByTestId("catalog-error")).toContainText("not valid JSON");
-    await expect(page.getByTestId("agent-picker").locator("option")).toHaveCount(2);
+    // The built-ins: both Kimi builds and the reference agent's seven behaviours.
+    await expect(page.getByTestId("agent-picker").locator("option")).toHaveCount(2 + 7);
   });
 
   test("a too-old Node runtime for Kimi is named with the fix", async ({ page }) => {

@@ -15,6 +15,7 @@ for (const agent of ["kimi-2.1.0", "kimi-0.28.0"]) {
     const init = await pg.initialize();
     await expect(page.getByTestId("agent-info")).toContainText(agent === "kimi-2.1.0" ? "2.1.0" : "0.28.0");
     const detail = await pg.openDetail(init);
+    await detail.getByTestId("detail-view-raw").click(); // the raw line, as it crossed stdio (the tree is the default view)
     await expect(detail.getByTestId("detail-raw")).toContainText("Login with Kimi account");
     await expect(page.getByTestId("auth-method-select")).toContainText("Login with Kimi account");
 

@@ -27,7 +27,9 @@ base.describe("replay", () => {
     await expect(spawned).toContainText("replay-agent.mjs");
     await expect(spawned).not.toContainText("kimi-code");
     const init = await pg.initialize();
-    await expect((await pg.openDetail(init)).getByTestId("detail-raw")).toContainText("Login with Kimi account");
+    const detail = await pg.openDetail(init);
+    await detail.getByTestId("detail-view-raw").click(); // the tree is the default view
+    await expect(detail.getByTestId("detail-raw")).toContainText("Login with Kimi account");
     const err = await pg.sessionNew();
     await expect(err).toHaveAttribute("data-error-code", "-32000");
     // A request the recording does not have is reported, not hidden.

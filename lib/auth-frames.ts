@@ -67,13 +67,15 @@ export function requestParams(frame: Frame): Record<string, unknown> | undefined
 
 /** What an `initialize` request advertised, in the relay's ClientCaps terms. */
 export function initializeCaps(request: Frame): ClientCaps {
-  const caps = record(requestParams(request)?.clientCapabilities) ?? {};
+  // v2 names them `capabilities` and advertises terminal auth as an object (`{}`), v1 as `true`.
+  const params = requestParams(request);
+  const caps = record(params?.clientCapabilities) ?? record(params?.capabilities) ?? {};
   const fs = record(caps.fs) ?? {};
   return {
     fsRead: fs.readTextFile === true,
     fsWrite: fs.writeTextFile === true,
     terminal: caps.terminal === true,
-    authTerminal: record(caps.auth)?.terminal === true,
+    authTerminal: record(caps.auth)?.terminal === true || record(record(caps.auth)?.terminal) !== undefined,
     legacyTerminalAuth: record(caps._meta)?.["terminal-auth"] === true,
   };
 }
@@ -88,7 +90,7 @@ export function advertisedMethods(answer: Frame | undefined): AuthMethodView[] {
 export function describeMethodClass(method: AuthMethodView): string {
   switch (method.class) {
     case "agent":
-      return "agent (authenticate)";
+      return method.shape === "v2" ? "agent (auth/login)" : "agent (authenticate)";
     case "terminal":
       return method.legacy ? "terminal (spec), also legacy _meta[\"terminal-auth\"]" : "terminal (spec)";
     case "legacy-terminal":

@@ -6,8 +6,10 @@
  * a later step happened anyway or the flow no longer needs it. Isomorphic.
  */
 import { advertisedMethods, authExtensions, describeMethodClass, errorData, FrameIndex, initializeCaps, isClientRequest, type Outcome, PROMPT_METHODS, requestParams, SESSION_METHODS, STDOUT_PROMPT_NOTE, stdoutPrompts } from "./auth-frames";
+import { type ElicitationItem, elicitationsOf, type ElicitationUrl, urlOf } from "./elicitation";
 import { describeErrorCode, explainError } from "./error-codes";
 import type { AuthMethodView } from "./selectors";
+import { LOGIN_METHODS, LOGOUT_METHODS } from "./version";
 import type { Frame } from "./wire";
 
 export type AuthStepId = "spawn" | "initialize" | "session" | "remediation" | "retry";
@@ -87,7 +89,9 @@ function describeAction(action: Action, terminalIds: ReadonlySet<string>, method
   if (method?.class === "env_var") extras.push(`an env_var method: the agent reads ${(method.vars ?? []).map((v) => v.name).join(", ")} from its own environment`);
   if (typeof meta === "object" && meta !== null && "api-key" in meta) extras.push('with _meta["api-key"], Gemini CLI\'s extension');
   if (typeof meta === "object" && meta !== null && "gateway" in meta) extras.push("with _meta.gateway, Gemini CLI's extension");
-  const what = action.kind === "authenticate" ? `authenticate("${id}")${extras.length ? ` (${extras.join("; ")})` : ""}` : "logout";
+  // v2 renamed them: the request's own method (authenticate or auth/login, logout or auth/logout) names the step.
+  const verb = action.request.method ?? action.kind;
+  const what = action.kind === "authenticate" ? `${verb}("${id}")${extras.length ? ` (${extras.join("; ")})` : ""}` : verb;
   const o = action.outcome;
   const text = o.state === "ok" ? `${what} succeeded` : o.state === "pending" ? `${what} is waiting for an answer` : `${what} failed: ${describeFailure(o)}`;
   // Worth saying, because it is the mistake clients make with Kimi: its only method is a terminal one.
@@ -159,7 +163,7 @@ function nextRemediation(methods: AuthMethodView[], logoutAdvertised: boolean): 
   for (const m of methods) {
     if (m.class === "env_var") options.push(`set ${(m.vars ?? []).map((v) => v.name).join(" + ")}, restart, then authenticate("${m.id}")`);
     else if (m.class === "agent" && m.meta?.type === "terminal") options.push(`the terminal login "${m.id}" (Qwen Code's _meta.type "terminal" extension) or authenticate("${m.id}")`);
-    else if (m.class === "agent") options.push(`authenticate("${m.id}")`);
+    else if (m.class === "agent") options.push(`${m.shape === "v2" ? "auth/login" : "authenticate"}("${m.id}")`);
     else if (m.class === "terminal" || m.class === "legacy-terminal") options.push(`the terminal login "${m.id}"`);
   }
   if (options.length === 0) return logoutAdvertised ? "The agent advertised no auth method; only logout is available." : "The agent advertised no auth method the playground can run.";
@@ -173,8 +177,8 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
   // first frame recorded after it started.
   const actions: Action[] = [];
   frames.forEach((f, pos) => {
-    if (isClientRequest(f, ["authenticate"])) actions.push({ kind: "authenticate", pos, request: f, outcome: index.outcome(f) });
-    else if (isClientRequest(f, ["logout"])) actions.push({ kind: "logout", pos, request: f, outcome: index.outcome(f) });
+    if (isClientRequest(f, LOGIN_METHODS)) actions.push({ kind: "authenticate", pos, request: f, outcome: index.outcome(f) });
+    else if (isClientRequest(f, LOGOUT_METHODS)) actions.push({ kind: "logout", pos, request: f, outcome: index.outcome(f) });
   });
   for (const login of opts.loginRuns ?? []) {
     const after = frames.findIndex((f) => f.wall >= login.startedAt);
@@ -240,24 +244,38 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
     const request = frames[initPos];
     const caps = initializeCaps(request);
     const outcome = index.outcome(request);
-    const facts: Record<string, string> = {
-      "clientCapabilities.auth.terminal": String(caps.authTerminal),
-      'clientCapabilities._meta["terminal-auth"]': String(caps.legacyTerminalAuth),
-      "clientCapabilities.fs.readTextFile": String(caps.fsRead),
-      "clientCapabilities.fs.writeTextFile": String(caps.fsWrite),
-      "clientCapabilities.terminal": String(caps.terminal),
-    };
+    // v2 sends `capabilities` (no client fs or terminal: the agent owns those) and `info`.
+    const sent = requestParams(request);
+    const facts: Record<string, string> =
+      sent?.protocolVersion === 2
+        ? {
+            "capabilities.auth.terminal": String(caps.authTerminal),
+            'capabilities._meta["terminal-auth"]': String(caps.legacyTerminalAuth),
+          }
+        : {
+            "clientCapabilities.auth.terminal": String(caps.authTerminal),
+            'clientCapabilities._meta["terminal-auth"]': String(caps.legacyTerminalAuth),
+            "clientCapabilities.fs.readTextFile": String(caps.fsRead),
+            "clientCapabilities.fs.writeTextFile": String(caps.fsWrite),
+            "clientCapabilities.terminal": String(caps.terminal),
+          };
     let state: AuthStepState = outcome.state;
     let detail: string;
     if (outcome.state === "ok") {
       methods = advertisedMethods(outcome.answer);
       const result = outcome.result ?? {};
-      const info = result.agentInfo as { name?: unknown; version?: unknown } | undefined;
+      const info = (result.agentInfo ?? result.info) as { name?: unknown; version?: unknown } | undefined;
       if (typeof info?.name === "string") facts.agent = `${info.name}${typeof info.version === "string" ? ` ${info.version}` : ""}`;
       if (result.protocolVersion !== undefined) facts.protocolVersion = String(result.protocolVersion);
-      const agentCaps = result.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
-      logoutAdvertised = agentCaps?.auth?.logout !== undefined && agentCaps.auth.logout !== null;
-      facts["agentCapabilities.auth.logout"] = logoutAdvertised ? "advertised" : "absent";
+      if (result.protocolVersion === 2) {
+        // v2: advertising any authMethods means the agent MUST serve auth/login and auth/logout.
+        logoutAdvertised = methods.length > 0;
+        facts["auth/logout"] = logoutAdvertised ? "served (authMethods is non-empty)" : "not offered (no authMethods)";
+      } else {
+        const agentCaps = result.agentCapabilities as { auth?: { logout?: unknown } } | undefined;
+        logoutAdvertised = agentCaps?.auth?.logout !== undefined && agentCaps.auth.logout !== null;
+        facts["agentCapabilities.auth.logout"] = logoutAdvertised ? "advertised" : "absent";
+      }
       for (const m of methods) {
         const ext = authExtensions(m).map((e) => `${e.agent}'s extension: ${e.title}`);
         facts[`authMethod ${m.id}`] = [describeMethodClass(m), ...ext].join("; ");
@@ -383,4 +401,87 @@ export function authTimeline(frames: readonly Frame[], opts: { loginRuns?: Login
 
 function capitalize(text: string): string {
   return text.length > 0 ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+// ── Auth events beyond the five steps (issue 15): auth/status, URL sign-ins, browser opens ──────
+
+/** The states a client may act on; anything else an agent sends reads as `unknown` (the schema's MUST). */
+export type KnownAuthState = "authenticated" | "unauthenticated" | "not_required" | "unknown";
+const KNOWN_AUTH_STATES: readonly KnownAuthState[] = ["authenticated", "unauthenticated", "not_required", "unknown"];
+
+/** An `auth/status` state as the client must treat it, with the agent's own value when it was not a known one. */
+export function authStateOf(raw: unknown): { state: KnownAuthState; raw?: string } {
+  const known = KNOWN_AUTH_STATES.find((s) => s === raw);
+  if (known) return { state: known };
+  return { state: "unknown", raw: typeof raw === "string" ? raw : JSON.stringify(raw) ?? "(none)" };
+}
+
+/** One account of an auth status, display only (labels are not identifiers and are not logged anywhere else). */
+export interface AuthAccountView {
+  label: string;
+  active?: boolean;
+  name?: string;
+  email?: string;
+  organization?: string;
+}
+
+export type AuthEvent =
+  /** An answered auth/status request, or an auth/status_update notification. */
+  | { kind: "status"; seq: number; runId: string; source: "auth/status" | "auth/status_update"; state: KnownAuthState; rawState?: string; accounts: AuthAccountView[]; failed?: string }
+  /** A request-scoped URL elicitation (a sign-in outside any session). */
+  | { kind: "url"; seq: number; runId: string; item: ElicitationItem; beforeSession: boolean }
+  /** The agent ran its BROWSER / xdg-open shim: it wants this URL opened. */
+  | { kind: "browser"; seq: number; runId: string; via: string; url: ElicitationUrl };
+
+function accountsOf(value: unknown): AuthAccountView[] {
+  if (!Array.isArray(value)) return [];
+  const text = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  return value.flatMap((a): AuthAccountView[] => {
+    if (typeof a !== "object" || a === null || typeof (a as { label?: unknown }).label !== "string") return [];
+    const r = a as Record<string, unknown>;
+    const out: AuthAccountView = { label: r.label as string };
+    if (typeof r.active === "boolean") out.active = r.active;
+    for (const k of ["name", "email", "organization"] as const) if (text(r[k]) !== undefined) out[k] = text(r[k]);
+    return [out];
+  });
+}
+
+/** The auth events of a log, in log order. */
+export function authEvents(frames: readonly Frame[]): AuthEvent[] {
+  const index = new FrameIndex(frames);
+  const events: AuthEvent[] = [];
+  const sessionAt = new Map<string, number>();
+  for (const f of frames) {
+    if (f.dir === "in" && f.kind === "response" && f.method !== undefined && SESSION_METHODS.includes(f.method) && !sessionAt.has(f.runId)) sessionAt.set(f.runId, f.seq);
+  }
+  for (const f of frames) {
+    if (isClientRequest(f, ["auth/status"])) {
+      const o = index.outcome(f);
+      if (o.state === "pending") continue;
+      if (o.state === "failed") {
+        const gate = o.code === -32000 ? " — the schema says auth/status MUST NOT fail with auth_required (-32000)" : "";
+        events.push({ kind: "status", seq: o.answer.seq, runId: f.runId, source: "auth/status", state: "unknown", accounts: [], failed: `${o.code ?? ""} ${o.message}`.trim() + gate });
+        continue;
+      }
+      const { state, raw } = authStateOf(o.result?.state);
+      events.push({ kind: "status", seq: o.answer.seq, runId: f.runId, source: "auth/status", state, ...(raw !== undefined ? { rawState: raw } : {}), accounts: accountsOf(o.result?.accounts) });
+    } else if (f.dir === "in" && f.kind === "notification" && f.method === "auth/status_update") {
+      const params = requestParams(f);
+      const { state, raw } = authStateOf(params?.state);
+      events.push({ kind: "status", seq: f.seq, runId: f.runId, source: "auth/status_update", state, ...(raw !== undefined ? { rawState: raw } : {}), accounts: accountsOf(params?.accounts) });
+    } else if (f.kind === "lifecycle" && f.lifecycle?.event === "browser_open") {
+      const [via, url] = f.lifecycle.argv ?? [];
+      if (typeof url === "string") events.push({ kind: "browser", seq: f.seq, runId: f.runId, via: via ?? "xdg-open", url: urlOf(url) });
+    }
+  }
+  for (const item of elicitationsOf(frames)) {
+    if (item.request.mode !== "url" || item.request.scope.requestId === undefined) continue;
+    const session = sessionAt.get(item.runId);
+    events.push({ kind: "url", seq: item.seq, runId: item.runId, item, beforeSession: session === undefined || session > item.seq });
+  }
+  const pos = (e: AuthEvent): number => {
+    const f = index.get(e.runId, e.seq);
+    return f ? index.indexOf(f) : Number.POSITIVE_INFINITY;
+  };
+  return events.sort((a, b) => pos(a) - pos(b));
 }

@@ -7,8 +7,9 @@
  */
 import { errorData, FrameIndex, initializeExchanges, isClientRequest, PROMPT_METHODS, SESSION_METHODS, STDOUT_PROMPT_NOTE, stdoutPrompts } from "./auth-frames";
 import { explainError, explainErrorText } from "./error-codes";
+import { relayMade } from "./fault-notes";
 import knownIssuesFile from "./known-issues.json";
-import { describeRange, versionInRange, type VersionRange } from "./version";
+import { describeRange, LOGIN_METHODS, versionInRange, type VersionRange } from "./version";
 import { type AgentFamily, type CredentialSource, sourcesFor } from "./credential-sources";
 import { type ClientCaps, type Frame, PROFILE_KINDS, type ProfileKind } from "./wire";
 
@@ -172,7 +173,7 @@ export function knownIssues(): KnownIssueRule[] {
 
 // ─── Failures ──────────────────────────────────────────────────────────────────────────────────
 
-const GATED_METHODS: readonly string[] = [...SESSION_METHODS, "authenticate"];
+const GATED_METHODS: readonly string[] = [...SESSION_METHODS, ...LOGIN_METHODS];
 
 /**
  * Error frames the panel explains: -32000 on any request (a session request, authenticate, or a
@@ -181,7 +182,7 @@ const GATED_METHODS: readonly string[] = [...SESSION_METHODS, "authenticate"];
  */
 export function authFailures(frames: readonly Frame[]): Frame[] {
   return frames.filter(
-    (f) => f.dir === "in" && f.kind === "error" && f.errorCode !== undefined && f.method !== undefined && (f.errorCode === -32000 || (GATED_METHODS.includes(f.method) && f.method === "authenticate")),
+    (f) => f.dir === "in" && f.kind === "error" && f.errorCode !== undefined && f.method !== undefined && (f.errorCode === -32000 || (GATED_METHODS.includes(f.method) && LOGIN_METHODS.includes(f.method))),
   );
 }
 
@@ -217,7 +218,7 @@ export function findContradictions(frames: readonly Frame[], clientCaps?: Client
 
   // (a) authenticate said yes, the very next session request in that process still fails.
   frames.forEach((f, pos) => {
-    if (!isClientRequest(f, ["authenticate"])) return;
+    if (!isClientRequest(f, LOGIN_METHODS)) return;
     const auth = index.outcome(f);
     if (auth.state !== "ok") return;
     const next = frames.slice(pos + 1).find((g) => g.runId === f.runId && isClientRequest(g, SESSION_METHODS));
@@ -237,7 +238,7 @@ export function findContradictions(frames: readonly Frame[], clientCaps?: Client
   const exchanges = initializeExchanges(index, clientCaps);
   const at = (e: (typeof exchanges)[number]): number => index.indexOf((e.request ?? e.answer) as Frame);
   frames.forEach((f, pos) => {
-    if (!isClientRequest(f, ["authenticate"])) return;
+    if (!isClientRequest(f, LOGIN_METHODS)) return;
     const outcome = index.outcome(f);
     if (outcome.state !== "failed" || (outcome.code !== -32601 && outcome.code !== -32602)) return;
     const init = [...exchanges].reverse().find((e) => e.answer?.kind === "response" && e.answer.runId === f.runId && at(e) < pos);
@@ -458,6 +459,21 @@ function matchRule(rule: KnownIssueRule, ctx: RuleContext): string[] | undefined
   return evidence;
 }
 
+/** The built-in rule for an error the relay's fault injection made up (lib/fault-notes.ts). */
+export const FAULT_INJECTION_RULE_ID = "fault-injection";
+
+function injectionRule(failure: Frame): MatchedRule {
+  return {
+    id: FAULT_INJECTION_RULE_ID,
+    title: `This ${failure.errorCode ?? "error"} was fabricated by fault injection: the relay answered, the agent never saw the request`,
+    explanation:
+      "Fault injection is on, with \"answer the Nth session/new with -32000\". The relay wrote this error in the agent's place, so it says nothing about the agent, the profile or its credentials. The agent's own behaviour shows only in requests the relay let through.",
+    suggestions: ["Turn fault injection off in the sidebar (or set the session/new count to 0), then send session/new again.", "Compare with the next session/new: the relay lets it through to the agent."],
+    links: [],
+    evidence: [`frame #${failure.seq} is marked injected: "${failure.injected ?? ""}"`],
+  };
+}
+
 /**
  * Explain one auth failure (the latest, or `failureSeq`). Undefined when the log has none: the
  * panel only opens on a failure.
@@ -502,8 +518,9 @@ export function diagnose(input: DiagnoseInput): Diagnosis | undefined {
     typeof agentInfo.version === "string" ? { value: agentInfo.version, from: "from initialize" } : input.agent.version ? { value: input.agent.version, from: "from the catalog" } : undefined;
 
   const ctx: RuleContext = { failure, agentNames, version, kimi: input.agent.kimi === true, profile: input.profile, stderr: stderrAround, oauth: oauthEvidence(input.frames.slice(0, pos)) };
-  const rules: MatchedRule[] = [];
-  for (const rule of input.rules ?? knownIssues()) {
+  // A -32000 the relay fabricated says nothing about the agent: name the injection, match no agent rule.
+  const rules: MatchedRule[] = relayMade(failure) ? [injectionRule(failure)] : [];
+  for (const rule of relayMade(failure) ? [] : (input.rules ?? knownIssues())) {
     const evidence = matchRule(rule, ctx);
     if (!evidence) continue;
     const matched: MatchedRule = { id: rule.id, title: rule.title, explanation: rule.explanation, suggestions: rule.suggestions, links: rule.links, evidence };

@@ -4,17 +4,21 @@
  * `rankAuthMethods` orders what the agent advertised by whether the playground can complete it
  * offline (a variable or key the profile already has) before interactive logins and browser
  * logins that never answer here; Guided and the relay's Auto flow (server/auth-flows.ts) share it.
+ * Both protocol versions: v2's `auth/login` takes v1's `authenticate`'s place, and the client-side
+ * MUSTs hold in either — no login request for a terminal method, none when authMethods is empty.
  */
 import { apiKeyVarFor, type AuthExtension, authExtensions, describedVars } from "./auth-frames";
 import type { AuthStep } from "./auth-timeline";
 import { SESSION_NOT_PROOF } from "./error-codes";
 import type { AuthMethodView } from "./selectors";
+import { authVerbs, type ProtocolVersion } from "./version";
 
 export type GuidedAction =
   | { kind: "start" }
   | { kind: "initialize" }
   | { kind: "session_new" }
-  | { kind: "authenticate"; methodId: string }
+  /** `method`: authenticate (v1) or auth/login (v2), whichever the negotiated version names. */
+  | { kind: "authenticate"; methodId: string; method: "authenticate" | "auth/login" }
   /** An env_var method: restart the agent with its variables (from the profile), then authenticate. */
   | { kind: "env_var"; methodId: string; vars: string[]; needsInput: boolean }
   /** Gemini's `_meta["api-key"]`: authenticate with the key from the profile variable. */
@@ -75,7 +79,8 @@ export function rankAuthMethods(methods: readonly AuthMethodView[], profileEnv: 
   return out.map((r, i) => ({ r, i })).sort((a, b) => ORDER[a.r.how] - ORDER[b.r.how] || a.i - b.i).map(({ r }) => r);
 }
 
-export function nextGuidedStep(steps: AuthStep[], methods: AuthMethodView[], running: boolean, profileEnv: readonly string[] = []): GuidedStep {
+export function nextGuidedStep(steps: AuthStep[], methods: AuthMethodView[], running: boolean, profileEnv: readonly string[] = [], protocol: ProtocolVersion = 1): GuidedStep {
+  const login = authVerbs(protocol).login;
   const state = (id: AuthStep["id"]) => steps.find((s) => s.id === id)?.state ?? "pending";
   if (!running || state("spawn") !== "ok") {
     return { action: { kind: "start" }, label: "Start the agent", explain: "Spawns the agent with the active profile's fresh home. Nothing is sent yet." };
@@ -84,7 +89,7 @@ export function nextGuidedStep(steps: AuthStep[], methods: AuthMethodView[], run
     return {
       action: { kind: "initialize" },
       label: "Send initialize",
-      explain: "Sends protocolVersion 1 and the client capabilities you ticked. The answer lists the agent's authMethods; agents may hide terminal methods unless auth.terminal is advertised.",
+      explain: `Sends protocolVersion ${protocol} and the client capabilities you ticked. The agent answers with the version it speaks, and the answer lists its authMethods; agents may hide terminal methods unless auth.terminal is advertised.`,
     };
   }
   if (state("initialize") === "failed") return { action: { kind: "done" }, label: "initialize failed", explain: "The agent refused initialize; read its error and stderr. Nothing else can work before it." };
@@ -109,7 +114,7 @@ export function nextGuidedStep(steps: AuthStep[], methods: AuthMethodView[], run
         return {
           action: { kind: "env_var", methodId: m.id, vars: best.vars, needsInput },
           label: needsInput ? `Fill in ${best.vars.join(", ")} for "${m.id}"` : `env_var "${m.id}" with the profile's ${best.vars.join(", ")}`,
-          explain: `An env_var method: the agent reads ${best.vars.join(", ")} from its own environment, so the playground restarts it with ${needsInput ? "the values you type (masked, never sent back to the page)" : "the profile's values"} and then sends authenticate {methodId:"${m.id}"}. It completes offline.`,
+          explain: `An env_var method: the agent reads ${best.vars.join(", ")} from its own environment, so the playground restarts it with ${needsInput ? "the values you type (masked, never sent back to the page)" : "the profile's values"} and then sends ${login} {methodId:"${m.id}"}. It completes offline.`,
         };
       }
       case "api_key":
@@ -121,12 +126,12 @@ export function nextGuidedStep(steps: AuthStep[], methods: AuthMethodView[], run
       case "authenticate-key":
       case "authenticate":
         return {
-          action: { kind: "authenticate", methodId: m.id },
-          label: `authenticate "${m.id}"`,
+          action: { kind: "authenticate", methodId: m.id, method: login },
+          label: `${login} "${m.id}"`,
           explain:
             best.how === "authenticate-key"
-              ? `Sends authenticate {methodId:"${m.id}"}: the method asks for ${best.vars.join(", ")}, which the profile sets, so it can complete offline.`
-              : `Sends authenticate {methodId:"${m.id}"}: an agent-type method; the agent does the login itself (often in a browser, which never answers on a machine without one) and answers {} on success.`,
+              ? `Sends ${login} {methodId:"${m.id}"}: the method asks for ${best.vars.join(", ")}, which the profile sets, so it can complete offline.`
+              : `Sends ${login} {methodId:"${m.id}"}: an agent-type method; the agent does the login itself (often in a browser, which never answers on a machine without one) and answers {} on success.`,
         };
       case "terminal": {
         const convention = best.convention ?? "spec";

@@ -7,7 +7,7 @@
 import type { Frame, RunSummary } from "./wire";
 
 /** The methods whose answer tells whether the agent let the user in. */
-const OUTCOME_METHODS = new Set(["session/new", "session/prompt", "authenticate", "session/load", "session/resume"]);
+const OUTCOME_METHODS = new Set(["session/new", "session/prompt", "authenticate", "auth/login", "session/load", "session/resume"]);
 /** How far back the relay looks (the newest frames are the ones that matter). */
 const LOOKBACK = 2000;
 
@@ -34,7 +34,7 @@ export interface OutcomeBadge {
 function answerText(a: NonNullable<RunSummary["lastAnswer"]>): string {
   if (a.errorCode !== undefined) return `${a.method} ${a.errorCode}`;
   if (a.method === "session/new") return "session created";
-  if (a.method === "authenticate") return "authenticated";
+  if (a.method === "authenticate" || a.method === "auth/login") return "authenticated";
   if (a.method === "session/prompt") return "prompt answered";
   return `${a.method} ok`;
 }

@@ -1,6 +1,9 @@
 /**
- * Checks recorded frames against the JSON Schema the ACP SDK ships (v1; optionally the unstable
- * one), so a row can say "this agent sent something the protocol does not allow" and where.
+ * Checks recorded frames against the JSON Schema the ACP SDK ships for the connection's protocol
+ * version (v1 or the v2 draft; each stable, or optionally unstable), so a row can say "this agent
+ * sent something the protocol does not allow" and where. The version is the caller's to say, per
+ * frame (lib/version.ts ProtocolTracker): frames before `initialize` are v1, the `initialize`
+ * request is in the version it asks for, everything from its answer on in the negotiated one.
  * The schema's top level is an anyOf over every message, which makes errors unreadable; instead
  * each frame is checked against the one $def its method, direction and kind select, found through
  * the schema's own `x-method`/`x-side` annotations. Ajv's raw output is then boiled down: paths
@@ -10,7 +13,10 @@
  */
 import stableSchema from "@agentclientprotocol/sdk/schema/v1/schema.json";
 import unstableSchema from "@agentclientprotocol/sdk/schema/v1/schema.unstable.json";
+import stableSchemaV2 from "@agentclientprotocol/sdk/schema/v2/schema.json";
+import unstableSchemaV2 from "@agentclientprotocol/sdk/schema/v2/schema.unstable.json";
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import type { ProtocolVersion } from "./version";
 import type { Frame } from "./wire";
 
 export interface Violation {
@@ -24,6 +30,8 @@ export interface SchemaCheckContext {
   requestMethod?: string;
   /** The frame's message when the caller has parsed it already (saves a second JSON.parse per frame). */
   value?: unknown;
+  /** The protocol version the frame is in (default 1). */
+  protocolVersion?: ProtocolVersion;
 }
 
 export type SchemaChecker = (frame: Frame, ctx: SchemaCheckContext) => Violation[];
@@ -96,16 +104,39 @@ function buildAjv(schema: SchemaDoc): Ajv2020 {
   return ajv;
 }
 
-const flavors: { stable?: Flavor; unstable?: Flavor } = {};
+const SCHEMAS: Record<`${ProtocolVersion}-${"stable" | "unstable"}`, unknown> = {
+  "1-stable": stableSchema,
+  "1-unstable": unstableSchema,
+  "2-stable": stableSchemaV2,
+  "2-unstable": unstableSchemaV2,
+};
+const flavors = new Map<string, Flavor>();
 
 function makeFlavor(schema: SchemaDoc, label: string): Flavor {
   return { schema, label, index: indexOf(schema), validators: new Map() };
 }
 
-/** Called for every frame: no closure per call. */
-function flavor(unstable: boolean): Flavor {
-  if (unstable) return (flavors.unstable ??= makeFlavor(unstableSchema as unknown as SchemaDoc, "the unstable ACP v1 schema"));
-  return (flavors.stable ??= makeFlavor(stableSchema as unknown as SchemaDoc, "the stable ACP v1 schema"));
+/** Called for every frame; each of the four schemas is indexed once, on first use. */
+function flavor(unstable: boolean, version: ProtocolVersion = 1): Flavor {
+  const key = `${version}-${unstable ? "unstable" : "stable"}` as const;
+  let f = flavors.get(key);
+  if (!f) {
+    f = makeFlavor(SCHEMAS[key] as SchemaDoc, `the ${unstable ? "unstable" : "stable"} ACP v${version} schema`);
+    flavors.set(key, f);
+  }
+  return f;
+}
+
+/** Every client→agent method of a version's schema (stable, or stable + unstable), requests and notifications. */
+export function clientToAgentMethods(version: ProtocolVersion, unstable: boolean): { method: string; kind: "request" | "notification" }[] {
+  const out: { method: string; kind: "request" | "notification" }[] = [];
+  for (const [key, entry] of flavor(unstable, version).index) {
+    const [role, method] = key.split(" ", 2) as [Role, string];
+    // Handled by the agent (or either side, as $/cancel_request); proxy/* is between proxies, not a client's.
+    if (role === "response" || method.startsWith("proxy/") || entry.side === "client") continue;
+    out.push({ method, kind: role });
+  }
+  return out;
 }
 
 function validatorFor(f: Flavor, def: string): ValidateFunction {
@@ -225,6 +256,9 @@ function check(f: Flavor, def: string, value: unknown, prefix: string): Violatio
   return out;
 }
 
+/** v2 renamed the auth requests; a v1 name on a v2 connection (or back) names its counterpart. */
+const LOGIN_RENAMES: Record<string, string> = { authenticate: "auth/login", logout: "auth/logout", "auth/login": "authenticate", "auth/logout": "logout" };
+
 const CHECKED_KINDS = new Set(["request", "response", "error", "notification"]);
 
 export function createSchemaChecker(opts: { unstable?: boolean } = {}): SchemaChecker {
@@ -240,7 +274,8 @@ export function createSchemaChecker(opts: { unstable?: boolean } = {}): SchemaCh
         return []; // The relay already marks the line malformed; a schema adds nothing.
       }
     }
-    const f = flavor(unstable);
+    const version = ctx.protocolVersion ?? 1;
+    const f = flavor(unstable, version);
     const out: Violation[] = [];
     if (msg.jsonrpc !== "2.0") out.push({ path: "/jsonrpc", message: 'must be "2.0"' });
 
@@ -263,14 +298,18 @@ export function createSchemaChecker(opts: { unstable?: boolean } = {}): SchemaCh
       if (method.startsWith("_")) return out; // Extension methods are the spec's escape hatch.
       const otherRole = role === "request" ? "notification" : "request";
       if (f.index.has(`${otherRole} ${method}`)) return [...out, { path: "/id", message: `${method} is a ${otherRole} in ACP, not a ${role}` }];
-      const onlyUnstable = !unstable && flavor(true).index.has(`${role} ${method}`);
+      const onlyUnstable = !unstable && flavor(true, version).index.has(`${role} ${method}`);
+      const other: ProtocolVersion = version === 2 ? 1 : 2;
+      const otherVersion = !onlyUnstable && flavor(true, other).index.has(`${role} ${method}`);
       return [
         ...out,
         {
           path: "/method",
           message: onlyUnstable
-            ? `${method} is only in the unstable ACP schema; turn on unstable validation to check it`
-            : `${method} is not a method of ${f.label}; extension methods must start with "_"`,
+            ? `${method} is only in the unstable ACP schema (v${version}); turn on unstable validation to check it`
+            : otherVersion
+              ? `${method} is an ACP v${other} method, but this connection speaks v${version}${LOGIN_RENAMES[method] ? ` (v${version} uses ${LOGIN_RENAMES[method]})` : ""}`
+              : `${method} is not a method of ${f.label}; extension methods must start with "_"`,
         },
       ];
     }

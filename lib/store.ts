@@ -6,8 +6,10 @@
 import type { CatalogEntryView, FaultConfig, Frame, PermissionPolicy, ProfileView, RunSummary, RunsDisk, ServerEvent, ServerInfo } from "./wire";
 import type { OAuthLabState } from "./oauth-lab";
 import { settleServedMethod } from "./schema-notes";
+import { type FlowView, recordFlow } from "./run-scope";
 
-export type ConnectionState = "connecting" | "open" | "closed";
+/** `refused`: the server answers but refuses this tab's token (it restarted; the new URL is in its terminal). */
+export type ConnectionState = "connecting" | "open" | "closed" | "refused";
 
 export interface Notice {
   id: number;
@@ -39,13 +41,19 @@ export interface Snapshot {
   notices: Notice[];
   preview?: Extract<ServerEvent, { type: "profile_preview" }>;
   check?: Extract<ServerEvent, { type: "profile_check" }>;
+  /** The answer to this tab's last profile save / duplicate / delete (a new object each time). */
+  profileResult?: Extract<ServerEvent, { type: "profile_result" }>;
   permissionPolicy: PermissionPolicy;
   login?: Extract<ServerEvent, { type: "login" }>;
   /** The login terminal's output (bounded), and a counter that bumps when it was reset. */
   loginOutput: string;
   loginEpoch: number;
-  flow?: Extract<ServerEvent, { type: "flow" }>;
-  advDiff?: Extract<ServerEvent, { type: "adv_diff" }>;
+  /** Each run's newest flow status line (Probe, Auto, env_var, api_key), by run id: shown only with its run. */
+  flows: Record<string, FlowView>;
+  /** The newest advertisement diff and the run it was asked from; shown only with that run. */
+  advDiff?: Extract<ServerEvent, { type: "adv_diff" }> & { runId: string };
+  /** The newest conformance check (progress, then its report; the Conformance tab). */
+  conformance?: Extract<ServerEvent, { type: "conformance" }>;
   fsWrites: Extract<ServerEvent, { type: "fs_write" }>[];
   clientTerminals: ClientTerminalView[];
   validation: { enabled: boolean; unstable: boolean };
@@ -86,6 +94,7 @@ export class PlaygroundStore {
     permissionPolicy: "ask",
     loginOutput: "",
     loginEpoch: 0,
+    flows: {},
     fsWrites: [],
     clientTerminals: [],
     validation: { enabled: true, unstable: false },
@@ -167,6 +176,9 @@ export class PlaygroundStore {
       case "profile_check":
         this.update({ check: event });
         return;
+      case "profile_result":
+        this.update({ profileResult: event });
+        return;
       case "notice":
         this.addNotice(event.level, event.message, event.hint);
         return;
@@ -181,11 +193,30 @@ export class PlaygroundStore {
         );
         return;
       case "flow":
-        this.update({ flow: event });
+        // A line that names no run is a flow starting its fresh run: kept under "" until that run exists.
+        this.update({ flows: recordFlow(this.snapshot.flows, event, event.runId ?? "", event.runId === undefined ? (this.snapshot.currentRunId ?? "") : undefined) });
         return;
       case "adv_diff":
-        this.update({ advDiff: event });
+        this.update({ advDiff: { ...event, runId: event.runId ?? this.snapshot.currentRunId ?? "" } });
         return;
+      case "conformance":
+        this.update({ conformance: event });
+        return;
+      case "runs_removed": {
+        const gone = new Set(event.runIds);
+        const flows = Object.fromEntries(Object.entries(this.snapshot.flows).filter(([id]) => !gone.has(id)));
+        const patch: Partial<Snapshot> = { runs: this.snapshot.runs.filter((r) => !gone.has(r.runId)), flows };
+        if (this.snapshot.currentRunId !== undefined && gone.has(this.snapshot.currentRunId)) patch.currentRunId = undefined;
+        if (this.snapshot.log.runId !== undefined && gone.has(this.snapshot.log.runId)) {
+          // The viewed run is gone: its frames go too (the relay sends the run this tab views now).
+          this.frames = [];
+          this.bySeq = new Map();
+          patch.log = { runId: undefined, frames: this.frames, dropped: 0, version: this.snapshot.log.version + 1 };
+        }
+        if (this.snapshot.advDiff && gone.has(this.snapshot.advDiff.runId)) patch.advDiff = undefined;
+        this.update(patch);
+        return;
+      }
       case "permission_policy":
         this.update({ permissionPolicy: event.policy });
         return;

@@ -76,3 +76,50 @@ export function describeRange(range: VersionRange): string {
   if (range.lte !== undefined) parts.push(`<= ${range.lte}`);
   return parts.length > 0 ? parts.join(", ") : "any version";
 }
+
+// ---------------------------------------------------------------------------------------------
+// ACP protocol versions. Unlike agent builds, these are single integers: the client asks for one
+// in `initialize`, the agent answers with the one it speaks, and both then speak the answer.
+
+/** The ACP protocol versions the playground speaks: v1 and the v2 draft the SDK ships. */
+export type ProtocolVersion = 1 | 2;
+export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = [1, 2];
+
+export function asProtocolVersion(value: unknown): ProtocolVersion | undefined {
+  return value === 1 || value === 2 ? value : undefined;
+}
+
+/** v2 renamed the auth requests: `authenticate` became `auth/login`, `logout` became `auth/logout`. */
+export function authVerbs(version: ProtocolVersion): { login: "authenticate" | "auth/login"; logout: "logout" | "auth/logout" } {
+  return version === 2 ? { login: "auth/login", logout: "auth/logout" } : { login: "authenticate", logout: "logout" };
+}
+
+/** Every method name that logs in or out, in either version: views that follow auth read both. */
+export const LOGIN_METHODS: readonly string[] = ["authenticate", "auth/login"];
+export const LOGOUT_METHODS: readonly string[] = ["logout", "auth/logout"];
+
+/**
+ * Which version each message of one connection is in, fed one message at a time in wire order.
+ * Before any `initialize` a connection speaks v1. The `initialize` request is in the version it
+ * asks for; its answer in the version the agent answers with, which from then on is the
+ * connection's; an answer with a version the playground does not speak leaves the requested one.
+ */
+export class ProtocolTracker {
+  private speaking: ProtocolVersion = 1;
+
+  get current(): ProtocolVersion {
+    return this.speaking;
+  }
+
+  /** `method` is the request's method, also for a response or error (the correlated one). */
+  versionOf(dir: string, kind: string, method: string | undefined, value: unknown): ProtocolVersion {
+    if (method !== "initialize") return this.speaking;
+    const msg = typeof value === "object" && value !== null ? (value as { params?: { protocolVersion?: unknown }; result?: { protocolVersion?: unknown } }) : {};
+    if (dir === "out" && kind === "request") {
+      this.speaking = asProtocolVersion(msg.params?.protocolVersion) ?? 1;
+    } else if (dir === "in" && kind === "response") {
+      this.speaking = asProtocolVersion(msg.result?.protocolVersion) ?? this.speaking;
+    }
+    return this.speaking;
+  }
+}

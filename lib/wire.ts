@@ -5,7 +5,9 @@
  */
 
 import type { LoginAttempt } from "./auth-timeline";
+import type { ConformanceJson } from "./conformance-report";
 import type { CredentialSource } from "./credential-sources";
+import { ELICITATION_ACTIONS, type ElicitationAction, type ElicitationValue } from "./elicitation";
 import { checkOAuthBehaviour, OAUTH_ACTIONS, type OAuthAction, type OAuthBehaviour, type OAuthLabState } from "./oauth-lab";
 
 /** Which way a line crossed the agent's stdio; `sys` is the relay speaking (lifecycle, markers). */
@@ -93,7 +95,8 @@ export interface AgentLogLine {
 }
 
 export interface LifecycleInfo {
-  event: "spawned" | "exited" | "spawn_error" | "kill_requested" | "runtime_missing";
+  /** `browser_open`: the agent ran the run's BROWSER / xdg-open shim (server/browser-shim.ts); argv is [name, url]. */
+  event: "spawned" | "exited" | "spawn_error" | "kill_requested" | "runtime_missing" | "browser_open";
   pid?: number;
   argv?: string[];
   cwd?: string;
@@ -192,6 +195,8 @@ export interface RunSummary {
   homeFrom?: string;
   /** Imported trace: read-only, no process. */
   imported?: boolean;
+  /** Where a run without a process came from: "imported from <file>", "matrix cell <agent> × <profile>". */
+  origin?: string;
   /** The agent plays back a recorded trace: no terminal, file or login is run for it. Set by the relay only. */
   replay?: boolean;
   /** The last answer to session/new, session/prompt or authenticate (lib/run-outcome.ts), for the run list. */
@@ -239,6 +244,8 @@ export interface MatrixCellView {
   methods?: { id: string; type: string; vars?: string[] }[];
   /** The env_var method the probe authenticated with (the profile supplied its variables). */
   authenticated?: string;
+  /** The protocolVersion the agent answered initialize with. */
+  protocolVersion?: number;
 }
 
 /** The matrix's optional prompt step: at most this many characters of text. */
@@ -267,7 +274,10 @@ export interface AdvertisementVariant {
   ok: boolean;
   error?: string;
   authMethods?: unknown[];
+  /** v1's `agentCapabilities`, v2's `capabilities` (same field here; `protocolVersion` says which). */
   agentCapabilities?: unknown;
+  /** The protocolVersion the agent answered this variant's initialize with. */
+  protocolVersion?: number;
   ms?: number;
 }
 
@@ -332,6 +342,8 @@ export interface ClientCaps {
   terminal: boolean;
   authTerminal: boolean;
   legacyTerminalAuth: boolean;
+  /** Advertise clientCapabilities.elicitation {form, url} (issue 15); absent = off. */
+  elicitation?: boolean;
 }
 
 export interface ServerInfo {
@@ -355,7 +367,10 @@ export type ClientCommand =
   /** Answer an agent→client request. */
   | { type: "respond"; id: string; result?: unknown; error?: { code: number; message: string; data?: unknown } }
   | { type: "select_run"; runId: string }
-  | { type: "profile_select"; profileId: string }
+  /** `agentId`: the agent picked in the page; a running agent is restarted as that one with the new profile. */
+  | { type: "profile_select"; profileId: string; agentId?: string }
+  /** Remove every ended run from the list (the running one stays). */
+  | { type: "clear_runs" }
   | { type: "profile_save"; draft: ProfileDraft }
   | { type: "profile_delete"; profileId: string }
   | { type: "profile_duplicate"; profileId: string }
@@ -377,15 +392,19 @@ export type ClientCommand =
    * variable when omitted) and/or `_meta.gateway {baseUrl, headers}`. Same secrecy as auth_env_start.
    */
   | { type: "auth_key_start"; methodId: string; apiKey?: string; gateway?: { baseUrl: string; headers?: Record<string, string> } }
-  | { type: "flow"; mode: FlowMode; agentId: string; cwd?: string; caps: ClientCaps }
-  | { type: "adv_diff"; agentId: string; cwd?: string }
+  /** `protocolVersion`: what initialize asks for (default 1); the agent's answer decides what the flow speaks. */
+  | { type: "flow"; mode: FlowMode; agentId: string; cwd?: string; caps: ClientCaps; protocolVersion?: 1 | 2 }
+  /** `protocolVersion`: the version each variant's initialize asks for (default 1), in that version's shape. */
+  | { type: "adv_diff"; agentId: string; cwd?: string; protocolVersion?: 1 | 2 }
+  /** The auth conformance check of a catalog agent (issue 15 §3); results come back as `conformance`. */
+  | { type: "conformance_run"; agentId: string; protocolVersion?: 1 | 2 }
   | { type: "set_permission_policy"; policy: PermissionPolicy }
   /** Browse a JSONL trace read-only, as a run of its own. */
   | { type: "import_trace"; text: string; name?: string }
   /** Register a catalog entry that plays back the agent side of this run. */
   | { type: "replay_run"; runId: string }
   /** Agent and profile ids are deduplicated; cells and the per-cell timeout are capped (MATRIX_MAX_*). */
-  | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number; prompt?: string }
+  | { type: "matrix_run"; agentIds: string[]; profileIds: string[]; timeoutMs?: number; prompt?: string; protocolVersion?: 1 | 2 }
   /** Stop the running matrix: its probes' agents are killed, queued cells end as cancelled. */
   | { type: "matrix_cancel" }
   /** Open one matrix cell's recorded frames as a read-only run. */
@@ -400,7 +419,14 @@ export type ClientCommand =
    * One click in the OAuth lab: expire the current run's access token, revoke its refresh token,
    * or approve/deny a pending device code (`userCode`, as on the verification page).
    */
-  | { type: "oauth_action"; action: OAuthAction; userCode?: string };
+  | { type: "oauth_action"; action: OAuthAction; userCode?: string }
+  /** The user's answer to an agent's elicitation/create; the relay checks content against the request's schema, then answers. */
+  | { type: "elicitation_answer"; id: string; action: ElicitationAction; content?: Record<string, ElicitationValue> }
+  /**
+   * providers/set (unstable): the relay composes the request. Header values are secrets: they join
+   * the run's redactor before the frame is written, and the browser never gets them back.
+   */
+  | { type: "providers_set"; providerId: string; apiType: string; baseUrl: string; headers: Record<string, string> };
 
 /** Relay → browser. */
 export type ServerEvent =
@@ -429,14 +455,22 @@ export type ServerEvent =
   | { type: "profiles"; profiles: ProfileView[]; activeProfileId: string }
   | { type: "profile_preview"; files: { path: string; content: string; mode: string }[]; env: Record<string, string>; error?: string }
   | { type: "profile_check"; profileId: string; ok: boolean; exitCode: number | null; output: string }
+  /** To the tab that asked: what its profile_save / _duplicate / _delete produced (the saved view, masked) or why it was refused. */
+  | { type: "profile_result"; action: "save" | "duplicate" | "delete"; ok: boolean; profile?: ProfileView; profileId?: string; created?: boolean; error?: string; hint?: string }
   | { type: "notice"; level: "info" | "warn" | "error"; message: string; hint?: string }
   | { type: "login"; state: "running" | "exited" | "failed"; runId?: string; convention?: "spec" | "legacy"; argv?: string[]; exitCode?: number | null; signal?: string | null; message?: string; hint?: string }
   | { type: "login_output"; data: string; reset?: boolean }
-  | { type: "flow"; mode: FlowMode | "env_var" | "api_key"; state: "running" | "done" | "failed"; message: string }
-  | { type: "adv_diff"; agentId: string; variants: AdvertisementVariant[]; running?: boolean }
+  /** `runId`: the run the line is about; `verdict`: what the flow found (a finished Probe can still find a failure). */
+  | { type: "flow"; mode: FlowMode | "env_var" | "api_key"; state: "running" | "done" | "failed"; message: string; runId?: string; verdict?: "ok" | "fail" }
+  /** `runId`: the run the diff was asked from (its agent and profile); the page shows it with that run only. */
+  | { type: "adv_diff"; agentId: string; variants: AdvertisementVariant[]; running?: boolean; runId?: string; protocolVersion?: 1 | 2 }
+  /** The conformance check: progress, then the report; `runId` is the listed run holding its frames (evidence seqs point into it). */
+  | { type: "conformance"; state: "running" | "done" | "failed"; agentId: string; progress?: { done: number; total: number }; runId?: string; report?: ConformanceJson; message?: string }
+  /** Runs no longer listed (Clear, pruning): every tab drops them. */
+  | { type: "runs_removed"; runIds: string[] }
   | { type: "permission_policy"; policy: PermissionPolicy }
   /** The whole matrix: in `hello`, when a matrix starts and when it ends. */
-  | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[] }
+  | { type: "matrix"; running: boolean; total: number; cells: MatrixCellView[]; protocolVersion?: 1 | 2 }
   /** One cell changed while the matrix runs (a delta, not the whole matrix again). */
   | { type: "matrix_cell"; index: number; cell: MatrixCellView }
   | { type: "validation"; enabled: boolean; unstable: boolean }
@@ -552,10 +586,17 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       if (!str("agentId")) return { ok: false, error: "flow needs agentId" };
       const caps = parseCaps(record.caps);
       if (!caps) return { ok: false, error: "flow needs caps" };
-      return { ok: true, command: { type, mode: record.mode, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined, caps } };
+      if (record.protocolVersion !== undefined && record.protocolVersion !== 1 && record.protocolVersion !== 2) return { ok: false, error: "flow protocolVersion must be 1 or 2" };
+      return { ok: true, command: { type, mode: record.mode, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined, caps, protocolVersion: record.protocolVersion } };
     }
     case "adv_diff":
-      return str("agentId") ? { ok: true, command: { type, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined } } : { ok: false, error: "adv_diff needs agentId" };
+      if (!str("agentId")) return { ok: false, error: "adv_diff needs agentId" };
+      if (record.protocolVersion !== undefined && record.protocolVersion !== 1 && record.protocolVersion !== 2) return { ok: false, error: "adv_diff protocolVersion must be 1 or 2" };
+      return { ok: true, command: { type, agentId: record.agentId as string, cwd: str("cwd") ? (record.cwd as string) : undefined, protocolVersion: record.protocolVersion } };
+    case "conformance_run":
+      if (!str("agentId")) return { ok: false, error: "conformance_run needs agentId" };
+      if (record.protocolVersion !== undefined && record.protocolVersion !== 1 && record.protocolVersion !== 2) return { ok: false, error: "conformance_run protocolVersion must be 1 or 2" };
+      return { ok: true, command: { type, agentId: record.agentId as string, protocolVersion: record.protocolVersion } };
     case "set_permission_policy":
       return record.policy === "ask" || record.policy === "allow" || record.policy === "reject"
         ? { ok: true, command: { type, policy: record.policy } }
@@ -578,9 +619,11 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
         return { ok: false, error: `matrix prompt must be a string of at most ${MATRIX_MAX_PROMPT} characters` };
       }
       const prompt = typeof record.prompt === "string" && record.prompt.trim() !== "" ? record.prompt : undefined;
-      return { ok: true, command: { type, agentIds: [...new Set(agentIds)], profileIds: [...new Set(profileIds)], timeoutMs, prompt } };
+      if (record.protocolVersion !== undefined && record.protocolVersion !== 1 && record.protocolVersion !== 2) return { ok: false, error: "matrix protocolVersion must be 1 or 2" };
+      return { ok: true, command: { type, agentIds: [...new Set(agentIds)], profileIds: [...new Set(profileIds)], timeoutMs, prompt, protocolVersion: record.protocolVersion } };
     }
     case "matrix_cancel":
+    case "clear_runs":
       return { ok: true, command: { type } };
     case "matrix_open":
       return typeof record.index === "number" && Number.isInteger(record.index) ? { ok: true, command: { type, index: record.index } } : { ok: false, error: "matrix_open needs index" };
@@ -599,6 +642,20 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
       }
       return { ok: true, command: { type, action } };
     }
+    case "elicitation_answer": {
+      if (!str("id")) return { ok: false, error: "elicitation_answer needs id" };
+      if (!ELICITATION_ACTIONS.includes(record.action as ElicitationAction)) return { ok: false, error: `elicitation_answer action must be one of ${ELICITATION_ACTIONS.join(", ")}` };
+      const content = record.content;
+      if (content !== undefined && (typeof content !== "object" || content === null || Array.isArray(content))) return { ok: false, error: "elicitation_answer content must be an object" };
+      // Its values are checked against the request's schema by the relay (lib/elicitation.ts checkContent).
+      return { ok: true, command: { type, id: record.id as string, action: record.action as ElicitationAction, content: content as Record<string, ElicitationValue> | undefined } };
+    }
+    case "providers_set": {
+      if (!str("providerId") || !str("apiType") || !str("baseUrl")) return { ok: false, error: "providers_set needs providerId, apiType and baseUrl" };
+      const headers = record.headers === undefined ? {} : stringRecord(record.headers);
+      if (!headers) return { ok: false, error: "providers_set headers must map at most 32 names to strings" };
+      return { ok: true, command: { type, providerId: record.providerId as string, apiType: record.apiType as string, baseUrl: record.baseUrl as string, headers } };
+    }
     case "set_faults": {
       const faults = parseFaults(record.faults);
       return typeof faults === "string" ? { ok: false, error: faults } : { ok: true, command: { type, faults } };
@@ -606,6 +663,9 @@ export function parseClientCommand(text: string): { ok: true; command: ClientCom
     case "select_run":
       return str("runId") ? { ok: true, command: { type, runId: record.runId as string } } : { ok: false, error: "select_run needs runId" };
     case "profile_select":
+      if (!str("profileId")) return { ok: false, error: "profile_select needs profileId" };
+      if (record.agentId !== undefined && !str("agentId")) return { ok: false, error: "agentId must be a string" };
+      return { ok: true, command: { type, profileId: record.profileId as string, agentId: record.agentId as string | undefined } };
     case "profile_delete":
     case "profile_duplicate":
     case "profile_check":
@@ -652,7 +712,7 @@ function parseCaps(value: unknown): ClientCaps | undefined {
   const c = value as Record<string, unknown>;
   const keys = ["fsRead", "fsWrite", "terminal", "authTerminal", "legacyTerminalAuth"] as const;
   if (!keys.every((k) => typeof c[k] === "boolean")) return undefined;
-  return { fsRead: c.fsRead as boolean, fsWrite: c.fsWrite as boolean, terminal: c.terminal as boolean, authTerminal: c.authTerminal as boolean, legacyTerminalAuth: c.legacyTerminalAuth as boolean };
+  return { fsRead: c.fsRead as boolean, fsWrite: c.fsWrite as boolean, terminal: c.terminal as boolean, authTerminal: c.authTerminal as boolean, legacyTerminalAuth: c.legacyTerminalAuth as boolean, ...(typeof c.elicitation === "boolean" ? { elicitation: c.elicitation } : {}) };
 }
 
 export const PROFILE_KINDS: readonly ProfileKind[] = [
@@ -703,7 +763,7 @@ export function encodeServerEvent(event: ServerEvent): string {
   let tail = "";
   for (let i = 0; i < event.frames.length; i++) {
     const frame = event.frames[i];
-    if (frame.raw.includes("\n") || !frame.raw.isWellFormed()) {
+    if (!rawTravelsVerbatim(frame.raw)) {
       header[i] = frame;
       continue;
     }
@@ -713,6 +773,11 @@ export function encodeServerEvent(event: ServerEvent): string {
     tail += raw;
   }
   return JSON.stringify({ ...event, frames: header }) + tail;
+}
+
+/** May this raw go after a frames batch's header as is? (server/frames-encode.ts writes the same batch as bytes.) */
+export function rawTravelsVerbatim(raw: string): boolean {
+  return !raw.includes("\n") && raw.isWellFormed();
 }
 
 export class WireDecodeError extends Error {

@@ -14,6 +14,7 @@ import path from "node:path";
 import { diagnose, diagnoseLogin, diagnoseOAuth } from "../lib/diagnosis";
 import { Redactor } from "../lib/redact";
 import { initializeParams } from "../lib/templates";
+import { asProtocolVersion, authVerbs, type ProtocolVersion } from "../lib/version";
 import type { Frame, HttpHopEvent } from "../lib/wire";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "../server/catalog";
 import { agentEnv, childEnv } from "../server/child-env";
@@ -44,6 +45,8 @@ const USAGE = `Usage: npm run -s flow -- --agent ID --profile NAME --step STEP [
   --oauth-refresh B        how the OAuth emulator answers a refresh: ${REFRESH_ANSWERS.join(" | ")}
   --oauth-approval A       how it decides a login's device code: ${LOGIN_DECISIONS.join(" | ")} (default approve)
   --timeout MS             per step (default 60000)
+  --protocol 1|2           the ACP version initialize asks for (default 1); the steps then speak the
+                           agent's answer: in v2, authenticate and logout are sent as auth/login, auth/logout
   --data-dir DIR           profiles and agents.json (default ACP_PLAYGROUND_HOME or ~/.acp-playground)
 Exit status: 0 it ran (whatever the agent answered), 2 bad usage (the reason on stderr).
 Example: npm run -s flow -- --agent kimi-2.1.0 --profile "Offline demo" --step initialize --step session/new --step "session/prompt=hi"`;
@@ -67,10 +70,11 @@ interface Args {
   oauthApproval: Approval;
   timeoutMs: number;
   dataDir: string;
+  protocol: ProtocolVersion;
   help: boolean;
 }
 
-const VALUE_FLAGS = new Set(["agent", "profile", "step", "format", "oauth-refresh", "oauth-approval", "timeout", "data-dir"]);
+const VALUE_FLAGS = new Set(["agent", "profile", "step", "format", "oauth-refresh", "oauth-approval", "timeout", "data-dir", "protocol"]);
 const BOOLEAN_FLAGS = new Set(["expire-token"]);
 const STEP_EXAMPLES = 'initialize, session/new, "session/prompt=hi", authenticate=login, logout, login';
 
@@ -107,6 +111,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     oauthApproval: "approve",
     timeoutMs: 60_000,
     dataDir: path.resolve(env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground")),
+    protocol: 1,
     help: false,
   };
   let flags: ReadFlag[];
@@ -158,6 +163,12 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       case "data-dir":
         args.dataDir = path.resolve(expandHome(value));
         break;
+      case "protocol": {
+        const version = asProtocolVersion(Number(value));
+        if (!version || value.trim() !== String(version)) throw new UsageError(`--protocol must be 1 or 2, not "${value}".`, SEE_HELP);
+        args.protocol = version;
+        break;
+      }
     }
   }
   if (!args.help) {
@@ -284,6 +295,8 @@ interface FlowOptions {
   steps: Step[];
   dataDir: string;
   timeoutMs: number;
+  /** What initialize asks for; the agent's answer (`speaking`) decides what later steps send. */
+  protocol?: ProtocolVersion;
   expireToken: boolean;
   emulator: OAuthEmulator;
   /** The offline model server (API-key profiles); its hops join the HTTP lane too. */
@@ -327,6 +340,8 @@ class Flow {
   private cwd = "";
   private sessionId?: string;
   private initialized = false;
+  /** The version the agent answered initialize with: authenticate/logout go out as its names. */
+  private speaking: ProtocolVersion = 1;
   private runCount = 0;
   /** The user's steps done so far (automatic ones are not counted). */
   private ran = 0;
@@ -515,13 +530,15 @@ class Flow {
   }
 
   private async initialize(name: string): Promise<StepResult> {
-    const { waited, requestSeq, run } = await this.ask("initialize", initializeParams(PROBE_CAPS));
+    const { waited, requestSeq, run } = await this.ask("initialize", initializeParams(PROBE_CAPS, this.o.protocol ?? 1));
     if (waited.kind !== "answer") return this.unanswered(name, waited, run, requestSeq);
     const msg = parseMessage(waited.frame);
     if (msg.error) return this.failed(name, waited.frame, msg.error);
     this.initialized = true;
     const result = msg.result ?? {};
-    const methods = Array.isArray(result.authMethods) ? result.authMethods.map((m) => (typeof m === "object" && m !== null ? String((m as { id?: unknown }).id) : "?")) : [];
+    this.speaking = asProtocolVersion(result.protocolVersion) ?? this.o.protocol ?? 1;
+    // v1 names a method's id `id`, v2 `methodId`.
+    const methods = Array.isArray(result.authMethods) ? result.authMethods.map((m) => (typeof m === "object" && m !== null ? String((m as { id?: unknown; methodId?: unknown }).id ?? (m as { methodId?: unknown }).methodId) : "?")) : [];
     return { step: name, ok: true, ms: waited.frame.latencyMs, protocolVersion: result.protocolVersion, agent: run.summary.agentInfo, authMethods: methods };
   }
 
@@ -610,7 +627,7 @@ class Flow {
       case "authenticate": {
         const pre = await this.ensureInitialized();
         if (pre) return { ...pre, step: name };
-        const { waited, requestSeq, run } = await this.ask("authenticate", { methodId: step.methodId });
+        const { waited, requestSeq, run } = await this.ask(authVerbs(this.speaking).login, { methodId: step.methodId });
         if (waited.kind !== "answer") return this.unanswered(name, waited, run, requestSeq);
         const msg = parseMessage(waited.frame);
         if (msg.error) return this.failed(name, waited.frame, msg.error);
@@ -619,7 +636,7 @@ class Flow {
       case "logout": {
         const pre = await this.ensureInitialized();
         if (pre) return { ...pre, step: name };
-        const { waited, requestSeq, run } = await this.ask("logout", {});
+        const { waited, requestSeq, run } = await this.ask(authVerbs(this.speaking).logout, {});
         if (waited.kind !== "answer") return this.unanswered(name, waited, run, requestSeq);
         const msg = parseMessage(waited.frame);
         if (msg.error) return this.failed(name, waited.frame, msg.error);
@@ -759,6 +776,7 @@ async function main(argv: string[]): Promise<number> {
       steps: args.steps,
       dataDir: args.dataDir,
       timeoutMs: args.timeoutMs,
+      protocol: args.protocol,
       expireToken: args.expireToken,
       emulator,
       modelServer,

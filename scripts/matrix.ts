@@ -31,6 +31,7 @@ import {
   verdictText,
 } from "../lib/matrix-report";
 import { Redactor } from "../lib/redact";
+import { asProtocolVersion, type ProtocolVersion } from "../lib/version";
 import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
 import { childEnv } from "../server/child-env";
@@ -62,6 +63,8 @@ const USAGE = `Usage: npm run matrix -- [options]
   --concurrency N         probes at once, at most ${MAX_CONCURRENCY} (default: CPU count, at most ${MAX_CONCURRENCY})
   --timeout MS            per cell (default 30000)
   --prompt TEXT           after session/new, send session/prompt with TEXT (shows prompt-time gates)
+  --protocol 1|2          the ACP version initialize asks for (default 1); each cell then speaks the
+                          version its agent answers with (v2: auth/login instead of authenticate)
   --shard K/N             run slice K of N (cells ranked by agent id, then profile id; rank i goes
                           to shard i mod N + 1); with --format json it writes a shard report for merge
 Verdicts: session-created, prompt-answered, prompt-refused (session created, prompt refused with
@@ -80,13 +83,14 @@ interface Args {
   concurrency: number;
   timeoutMs: number;
   prompt?: string;
+  protocol?: ProtocolVersion;
   shard?: ShardSpec;
   help: boolean;
 }
 
 const SEE_HELP = "Run `npm run matrix -- --help` for the options.";
 
-const VALUE_FLAGS = new Set(["agent", "agent-cmd", "profile", "profile-dir", "format", "out", "expect", "data-dir", "concurrency", "timeout", "prompt", "shard"]);
+const VALUE_FLAGS = new Set(["agent", "agent-cmd", "profile", "profile-dir", "format", "out", "expect", "data-dir", "concurrency", "timeout", "prompt", "protocol", "shard"]);
 
 function positiveInt(raw: string, flag: string): number {
   const n = Number(raw);
@@ -161,6 +165,12 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
         if (value.trim() === "") throw new UsageError("--prompt needs some text to send.", 'e.g. --prompt "Say hello"');
         args.prompt = value;
         break;
+      case "protocol": {
+        const version = asProtocolVersion(Number(value));
+        if (!version || value.trim() !== String(version)) throw new UsageError(`--protocol must be 1 or 2, not "${value}".`, SEE_HELP);
+        args.protocol = version;
+        break;
+      }
       case "shard": {
         const shard = parseShard(value);
         if (typeof shard === "string") throw new UsageError(`${shard}.`, "e.g. --shard 1/4 in the first of four CI jobs.");
@@ -347,6 +357,7 @@ async function main(argv: string[]): Promise<number> {
       // A command line typed by the user names files relative to where they typed it.
       spawnCwd: args.agentCmds.includes(agent.id) ? process.cwd() : undefined,
       prompt: args.prompt,
+      protocolVersion: args.protocol,
     }));
     const progress = new Progress(cells.length, process.stderr.isTTY === true);
     const nameOf = (cell: MatrixCell): string => `${cell.agent.id} × ${profiles.find((p) => p.profile === cell.profile)?.name ?? "?"}`;

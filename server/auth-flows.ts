@@ -2,6 +2,8 @@
  * ACP's auth lifecycle, driven from the relay: terminal logins in a pty (with reconnect-and-retry
  * on success, as the spec asks), the Probe and Auto flows, and the advertisement diff. Everything
  * it sends goes through a Run, so every step is an ordinary, recorded frame the timeline can link.
+ * Flows speak the version the agent answered `initialize` with: v2's `auth/login` where v1 has
+ * `authenticate`, and never a login request for a terminal method or an empty authMethods.
  */
 import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
@@ -10,9 +12,10 @@ import type { LoginAttempt } from "../lib/auth-timeline";
 import { rankAuthMethods } from "../lib/guided";
 import { parseMessage } from "../lib/jsonrpc";
 import type { Redactor } from "../lib/redact";
-import { type AuthMethodView, authMethods } from "../lib/selectors";
-import { clientCapabilities, initializeParams } from "../lib/templates";
+import { type AuthMethodView, authMethods, protocolState } from "../lib/selectors";
+import { initializeParams } from "../lib/templates";
 import { isNodeRuntime, isScriptPath, type LoginCommand, loginCommands } from "../lib/terminal-login";
+import { asProtocolVersion, authVerbs, type ProtocolVersion } from "../lib/version";
 import type { AdvertisementVariant, ClientCaps, FlowMode, Frame, ServerEvent } from "../lib/wire";
 import type { SpawnSpec } from "./agent-process";
 import { whichSync } from "./catalog";
@@ -37,11 +40,17 @@ export interface AuthHost {
 }
 
 type LoginEvent = Extract<ServerEvent, { type: "login" }>;
-type FlowEmit = (state: "running" | "done" | "failed", message: string) => void;
+type FlowEmit = (state: "running" | "done" | "failed", message: string, verdict?: "ok" | "fail") => void;
+
+/** A flow's status line, about the current run; a finished flow is "ok" unless it says it found a failure. */
+function flowEvent(mode: Extract<ServerEvent, { type: "flow" }>["mode"], state: "running" | "done" | "failed", message: string, runId: string | undefined, verdict?: "ok" | "fail"): ServerEvent {
+  return { type: "flow", mode, state, message, runId, verdict: verdict ?? (state === "failed" ? "fail" : state === "done" ? "ok" : undefined) };
+}
 
 const ENV_VAR_HINT = "An env_var method's variables come from the agent's advertisement: they must be data (an API key), never a variable a program reads as code or as a path.";
 
-const ADVERTISEMENT_VARIANTS: { name: AdvertisementVariant["name"]; authTerminal: boolean; legacy: boolean }[] = [
+/** The client-capability variants the advertisement diff (and the conformance check) initialize under. */
+export const ADVERTISEMENT_VARIANTS: { name: AdvertisementVariant["name"]; authTerminal: boolean; legacy: boolean }[] = [
   { name: "none", authTerminal: false, legacy: false },
   { name: "auth.terminal", authTerminal: true, legacy: false },
   { name: "legacy _meta", authTerminal: false, legacy: true },
@@ -224,18 +233,21 @@ export class AuthFlows {
    * Probe: a fresh run, initialize, session/new — never authenticates, never runs a login, so it
    * is safe on a real home. Auto: the same, then one remediation and one retry.
    */
-  async flow(mode: FlowMode, agentId: string, cwd: string | undefined, caps: ClientCaps): Promise<void> {
+  async flow(mode: FlowMode, agentId: string, cwd: string | undefined, caps: ClientCaps, protocol: ProtocolVersion = 1): Promise<void> {
     if (this.flowRunning) throw new PlaygroundError("A flow is already running.", "Wait for it to finish.");
     this.flowRunning = true;
-    const emit = (state: "running" | "done" | "failed", message: string): void => this.host.emit({ type: "flow", mode, state, message });
+    // Until its fresh run exists, the flow's line is about no run (the page shows it as starting).
+    let started = false;
+    const emit: FlowEmit = (state, message, verdict) => this.host.emit(flowEvent(mode, state, message, started ? this.host.current()?.id : undefined, verdict));
     try {
       emit("running", "starting a fresh agent process");
       const run = await this.host.startRun(agentId, cwd);
+      started = true;
       if (!run.alive) {
         emit("failed", run.summary.error ?? "the agent did not start");
         return;
       }
-      const init = await run.requestAwait("initialize", initializeParams(caps));
+      const init = await run.requestAwait("initialize", initializeParams(caps, protocol));
       if (init.kind !== "response") {
         emit("failed", `initialize failed: ${describeAnswer(init)}`);
         return;
@@ -246,7 +258,7 @@ export class AuthFlows {
         return;
       }
       if (mode === "probe" || session.errorCode !== -32000) {
-        emit(session.errorCode === -32000 ? "done" : "failed", `session/new: ${describeAnswer(session)}`);
+        emit(session.errorCode === -32000 ? "done" : "failed", `session/new: ${describeAnswer(session)}`, "fail");
         return;
       }
       await this.remediate(run, emit);
@@ -275,12 +287,14 @@ export class AuthFlows {
       emit("failed", `auth required; the only offline method is the env_var method "${typed?.method.id}", which needs ${typed?.vars.join(", ")}: type ${typed?.vars.length === 1 ? "it" : "them"} in the env_var form (Auto does not start a browser login that never answers here)`);
       return;
     }
+    // Only an agent-type method the agent advertised: rankAuthMethods never ranks a terminal one here.
     const agentMethod = best && (best.how === "authenticate" || best.how === "authenticate-key") ? best.method : undefined;
     if (agentMethod) {
-      emit("running", `authenticate with "${agentMethod.id}"`);
-      const auth = await run.requestAwait("authenticate", { methodId: agentMethod.id });
+      const login = authVerbs(speaking(run)).login;
+      emit("running", `${login} with "${agentMethod.id}"`);
+      const auth = await run.requestAwait(login, { methodId: agentMethod.id });
       if (auth.kind !== "response") {
-        emit("failed", `authenticate: ${describeAnswer(auth)}`);
+        emit("failed", `${login}: ${describeAnswer(auth)}`);
         return;
       }
       const retry = await run.requestAwait("session/new", { cwd: run.summary.cwd, mcpServers: [] });
@@ -341,7 +355,7 @@ export class AuthFlows {
   private async exclusive(mode: "env_var" | "api_key", body: (emit: FlowEmit) => Promise<void>): Promise<void> {
     if (this.flowRunning) throw new PlaygroundError("A flow is already running.", "Wait for it to finish.");
     this.flowRunning = true;
-    const emit: FlowEmit = (state, message) => this.host.emit({ type: "flow", mode, state, message });
+    const emit: FlowEmit = (state, message, verdict) => this.host.emit(flowEvent(mode, state, message, this.host.current()?.id, verdict));
     try {
       await body(emit);
     } catch (error) {
@@ -356,7 +370,7 @@ export class AuthFlows {
     const values = envVarValues(method, typed, run.spawnSpec.env);
     this.host.addSecrets(Object.values(values));
     const names = Object.keys(values).join(", ");
-    emit("running", `restarting the agent with ${names} set (${Object.keys(typed).length > 0 ? "typed" : "from the profile"}), then authenticate "${method.id}"`);
+    emit("running", `restarting the agent with ${names} set (${Object.keys(typed).length > 0 ? "typed" : "from the profile"}), then ${authVerbs(speaking(run)).login} "${method.id}"`);
     const init = lastInitializeParams(run) ?? initializeParams(DEFAULT_CAPS);
     const next = await this.host.startRun(run.summary.agentId, run.summary.cwd, run.id, values);
     if (!next.alive) {
@@ -368,7 +382,7 @@ export class AuthFlows {
       emit("failed", `initialize failed: ${describeAnswer(initAnswer)}`);
       return;
     }
-    await this.authenticateThenSession(next, { methodId: method.id }, `authenticate "${method.id}"`, emit);
+    await this.authenticateThenSession(next, { methodId: method.id }, `${authVerbs(speaking(next)).login} "${method.id}"`, emit);
   }
 
   private async keyFlow(run: Run, method: AuthMethodView, typedKey: string | undefined, gateway: { baseUrl: string; headers?: Record<string, string> } | undefined, emit: FlowEmit): Promise<void> {
@@ -390,12 +404,12 @@ export class AuthFlows {
     if (Object.keys(meta).length === 0) throw new PlaygroundError(`No key for "${method.id}": type one, or use a profile that sets ${(method.meta?.["api-key"] !== undefined ? "GEMINI_API_KEY" : "a gateway")}.`);
     // Secret before it is sent: the recorded authenticate frame shows it redacted.
     this.host.addSecrets([typeof meta["api-key"] === "string" ? meta["api-key"] : "", ...Object.values(gateway?.headers ?? {})].filter((v) => v.length > 0));
-    await this.authenticateThenSession(run, { methodId: method.id, _meta: meta }, `authenticate "${method.id}" with ${from} (Gemini CLI's _meta extension)`, emit);
+    await this.authenticateThenSession(run, { methodId: method.id, _meta: meta }, `${authVerbs(speaking(run)).login} "${method.id}" with ${from} (Gemini CLI's _meta extension)`, emit);
   }
 
   private async authenticateThenSession(run: Run, params: Record<string, unknown>, what: string, emit: FlowEmit): Promise<void> {
     emit("running", what);
-    const auth = await run.requestAwait("authenticate", params);
+    const auth = await run.requestAwait(authVerbs(speaking(run)).login, params);
     if (auth.kind !== "response") {
       emit("failed", `${what}: ${describeAnswer(auth)}`);
       return;
@@ -404,26 +418,34 @@ export class AuthFlows {
     emit(session.kind === "response" ? "done" : "failed", `${what} succeeded; session/new: ${describeAnswer(session)}${session.kind === "response" ? " (a created session is not proof of authentication until a prompt is accepted)" : ""}`);
   }
 
-  /** initialize under each client-capability variant, each in a fresh throwaway process. */
-  async advertisementDiff(agentId: string, cwd: string | undefined): Promise<void> {
-    this.host.emit({ type: "adv_diff", agentId, variants: [], running: true });
+  /**
+   * initialize under each client-capability variant, each in a fresh throwaway process, in the
+   * protocol version asked for: v2's shape (`capabilities.auth.terminal: {}`, `info`) for 2. The
+   * variant's capabilities are what was sent; the agent's come from v1's `agentCapabilities` or
+   * v2's `capabilities`, whichever version it answered with.
+   */
+  async advertisementDiff(agentId: string, cwd: string | undefined, runId?: string, protocol: ProtocolVersion = 1): Promise<void> {
+    this.host.emit({ type: "adv_diff", agentId, variants: [], running: true, runId, protocolVersion: protocol });
     const variants = await Promise.all(
       ADVERTISEMENT_VARIANTS.map(async (v, n): Promise<AdvertisementVariant> => {
         const caps: ClientCaps = { ...DEFAULT_CAPS, authTerminal: v.authTerminal, legacyTerminalAuth: v.legacy };
-        const clientCaps = clientCapabilities(caps);
+        const params = initializeParams(caps, protocol);
+        const clientCaps = (protocol === 2 ? params.capabilities : params.clientCapabilities) as Record<string, unknown>;
         const started = Date.now();
         let scratch: { run: Run; cleanup: () => Promise<void> } | undefined;
         try {
           scratch = await this.host.scratchRun(agentId, cwd, n);
-          const answer = await scratch.run.requestAwait("initialize", initializeParams(caps), 30_000);
+          const answer = await scratch.run.requestAwait("initialize", params, 30_000);
           const result = parseResult(answer);
           if (answer.kind !== "response" || !result) return { name: v.name, clientCapabilities: clientCaps, ok: false, error: describeAnswer(answer), ms: Date.now() - started };
+          const answered = asProtocolVersion(result.protocolVersion);
           return {
             name: v.name,
             clientCapabilities: clientCaps,
             ok: true,
             authMethods: Array.isArray(result.authMethods) ? result.authMethods : [],
-            agentCapabilities: result.agentCapabilities,
+            agentCapabilities: answered === 2 ? result.capabilities : result.agentCapabilities,
+            protocolVersion: typeof result.protocolVersion === "number" ? result.protocolVersion : undefined,
             ms: Date.now() - started,
           };
         } catch (error) {
@@ -433,7 +455,7 @@ export class AuthFlows {
         }
       }),
     );
-    this.host.emit({ type: "adv_diff", agentId, variants });
+    this.host.emit({ type: "adv_diff", agentId, variants, runId, protocolVersion: protocol });
   }
 }
 
@@ -484,6 +506,11 @@ export function loginCommandProblem(command: LoginCommand, spawn: SpawnSpec): st
     return `The login script ${first} does not exist.`;
   }
   return undefined;
+}
+
+/** The version the run's agent answered initialize with: what every later request speaks. */
+function speaking(run: Run): ProtocolVersion {
+  return protocolState(run.ring.all()).speaking;
 }
 
 /** Variable names the run's environment has (the profile's and the catalog's; the relay passes no secrets of its own). */

@@ -42,6 +42,8 @@ export interface CatalogEntry {
    * trace's content or a browser command.
    */
   replay?: string;
+  /** The relay points this agent at the OAuth lab's emulator (KIMI_CODE_OAUTH_HOST with the run's prefix). */
+  oauthLab?: boolean;
 }
 
 /** The replay agent script, run under the bundled Node like any JavaScript agent. */
@@ -82,10 +84,38 @@ function bundledKimi(id: string, pkg: string, label: string): CatalogEntry {
   };
 }
 
+/** The reference agent (agents/reference/): each auth behaviour is its own fixed catalog entry. */
+export const REFERENCE_AGENT = fileURLToPath(new URL("../agents/reference/reference-agent.mjs", import.meta.url));
+
+export const REFERENCE_BEHAVIOURS = [
+  { behaviour: "none", id: "reference-none", label: "no auth" },
+  { behaviour: "agent", id: "reference-agent", label: "agent method" },
+  { behaviour: "terminal", id: "reference-terminal", label: "terminal method" },
+  { behaviour: "env_var", id: "reference-env-var", label: "env_var method" },
+  { behaviour: "status", id: "reference-status", label: "auth/status" },
+  { behaviour: "url", id: "reference-url", label: "URL elicitation" },
+  { behaviour: "providers", id: "reference-providers", label: "providers" },
+] as const;
+
+function referenceEntries(): CatalogEntry[] {
+  return REFERENCE_BEHAVIOURS.map(({ behaviour, id, label }) => ({
+    id,
+    label: `Reference agent · ${label}`,
+    command: REFERENCE_AGENT,
+    args: ["--auth", behaviour],
+    env: {},
+    runtime: "node22",
+    builtin: true,
+    version: "1.0.0",
+    ...(behaviour === "url" ? { oauthLab: true } : {}),
+  }));
+}
+
 export function builtinEntries(): CatalogEntry[] {
   return [
     bundledKimi("kimi-2.1.0", "@moonshot-ai/kimi-code", "Kimi Code 2.1.0 (bundled)"),
     bundledKimi("kimi-0.28.0", "kimi-code-0.28.0", "Kimi Code 0.28.0 (bundled, has the #1330 gate)"),
+    ...referenceEntries(),
   ];
 }
 

@@ -31,9 +31,31 @@ export function childEnv(base: Readonly<Record<string, string | undefined>>, ...
  * the variable otherwise; last the home's relay variables (materialize.ts made them: HOME, XDG_*,
  * KIMI_CODE_HOME, CODEX_HOME …). A home without HOME is refused: the agent would get the server's.
  */
-export function agentEnv(base: Readonly<Record<string, string | undefined>>, catalogEnv: Readonly<Record<string, string>>, home: { kind: ProfileKind; env: Record<string, string> }): Record<string, string> {
+export function agentEnv(
+  base: Readonly<Record<string, string | undefined>>,
+  catalogEnv: Readonly<Record<string, string>>,
+  home: { kind: ProfileKind; env: Record<string, string> },
+  browser?: BrowserShimEnv,
+): Record<string, string> {
   checkProfileEnv(home.kind, home.env);
   if (!home.env.HOME) throw new PlaygroundError("The run has no home of its own, so the agent was not started.", "This is a bug in the relay: every run's home sets HOME.");
   const relay = Object.fromEntries(Object.entries(home.env).filter(([name]) => RELAY_ENV.has(name)));
-  return childEnv(base, withoutRelayEnv(catalogEnv), home.env, relay);
+  const env = childEnv(base, withoutRelayEnv(catalogEnv), home.env, relay);
+  return browser ? withBrowserShim(env, browser) : env;
+}
+
+/** The run's browser shim (server/browser-shim.ts): its launchers' directory and BROWSER + socket. */
+export interface BrowserShimEnv {
+  binDir: string;
+  vars: Record<string, string>;
+}
+
+/**
+ * Last, over everything else: the shim's launchers first on PATH (so `xdg-open`, `open`, … are
+ * the playground's) and its variables (BROWSER), which nothing before may set (env-policy denies
+ * BROWSER and *PATH to profiles and auth methods).
+ */
+export function withBrowserShim(env: Readonly<Record<string, string>>, browser: BrowserShimEnv): Record<string, string> {
+  const rest = (env.PATH ?? "").split(":").filter((dir) => dir !== "" && dir !== browser.binDir);
+  return { ...env, ...browser.vars, PATH: [browser.binDir, ...rest].join(":") };
 }

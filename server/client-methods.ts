@@ -8,10 +8,13 @@
  * session's directory without following symlinks (server/beneath.ts), so a path checked here
  * cannot be swapped for a symlink before it is used, and only regular files are read or written.
  * A replayed trace is served nothing that touches the machine (server/replay-guard.ts).
+ * `elicitation/create` is left to the user (a form or a URL card) when its mode was advertised;
+ * the answer the browser sends is checked against the request's schema here before it is written.
  */
 import type { Stats } from "node:fs";
 import { lstat, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { checkContent, type ElicitationAction, type ElicitationRequest, elicitationResult, parseElicitation } from "../lib/elicitation";
 import { idKey } from "../lib/jsonrpc";
 import type { Direction, FrameKind, PermissionPolicy } from "../lib/wire";
 import { BeneathError, openBeneath, overwrite, readCapped } from "./beneath";
@@ -44,7 +47,13 @@ export interface AdvertisedCapabilities {
   readTextFile: boolean;
   writeTextFile: boolean;
   terminal: boolean;
+  /** clientCapabilities.elicitation.form / .url were sent (`{}` advertises; absent or null does not). */
+  elicitationForm: boolean;
+  elicitationUrl: boolean;
 }
+
+/** Elicitations waiting for the user's answer are remembered at most this many at once (oldest go first). */
+const MAX_OPEN_ELICITATIONS = 64;
 
 interface SessionRoots {
   cwd: string;
@@ -94,7 +103,9 @@ function errnoCode(error: unknown): string | undefined {
 }
 
 export class ClientMethodServer {
-  private capabilities: AdvertisedCapabilities = { readTextFile: false, writeTextFile: false, terminal: false };
+  private capabilities: AdvertisedCapabilities = { readTextFile: false, writeTextFile: false, terminal: false, elicitationForm: false, elicitationUrl: false };
+  /** Open elicitation/create requests by id key, as parsed when they arrived: the answer is checked against them. */
+  private readonly elicitations = new Map<string, ElicitationRequest>();
   private readonly sessions = new Map<string, SessionRoots>();
   /** Outgoing session/new|fork requests by id key, until their response names the session. */
   private readonly opening = new Map<string, SessionRoots>();
@@ -136,7 +147,14 @@ export class ClientMethodServer {
       if (value.method === "initialize") {
         const caps = isRecord(params.clientCapabilities) ? params.clientCapabilities : {};
         const fs = isRecord(caps.fs) ? caps.fs : {};
-        this.capabilities = { readTextFile: fs.readTextFile === true, writeTextFile: fs.writeTextFile === true, terminal: caps.terminal === true };
+        const elicitation = isRecord(caps.elicitation) ? caps.elicitation : {};
+        this.capabilities = {
+          readTextFile: fs.readTextFile === true,
+          writeTextFile: fs.writeTextFile === true,
+          terminal: caps.terminal === true,
+          elicitationForm: isRecord(elicitation.form),
+          elicitationUrl: isRecord(elicitation.url),
+        };
         return;
       }
       if (SESSION_OPENERS.has(value.method) && typeof params.cwd === "string") {
@@ -188,6 +206,8 @@ export class ClientMethodServer {
         case "terminal/release":
           this.gate(method, this.capabilities.terminal, "terminal");
           return this.terminalCall(method, p);
+        case "elicitation/create":
+          return this.elicitation(p, id);
         default:
           return {
             error: {
@@ -213,6 +233,51 @@ export class ClientMethodServer {
       method,
       note: `The client did not advertise clientCapabilities.${capability} in initialize, so the relay does not serve ${method}. Enable it in the client capabilities and restart the agent.`,
     });
+  }
+
+  /**
+   * A form or URL elicitation whose mode the client advertised waits for the user. A mode this
+   * client does not know waits too, flagged: the user can only decline or cancel it (the schema:
+   * it MUST NOT be rendered as a known mode). Without any elicitation capability nothing is served.
+   */
+  private elicitation(p: Record<string, unknown>, id: string): ClientMethodOutcome {
+    const request = parseElicitation(p);
+    const c = this.capabilities;
+    if (request.mode === "form") this.gate("elicitation/create", c.elicitationForm, "elicitation.form");
+    else if (request.mode === "url") this.gate("elicitation/create", c.elicitationUrl, "elicitation.url");
+    else this.gate("elicitation/create", c.elicitationForm || c.elicitationUrl, "elicitation");
+    if (this.elicitations.size >= MAX_OPEN_ELICITATIONS) {
+      const oldest = this.elicitations.keys().next().value;
+      if (oldest !== undefined) this.elicitations.delete(oldest);
+    }
+    this.elicitations.set(id, request);
+    return { pending: true };
+  }
+
+  /** The open elicitation with this id (undefined once answered or never asked). */
+  openElicitation(id: string): ElicitationRequest | undefined {
+    return this.elicitations.get(id);
+  }
+
+  /**
+   * The JSON-RPC result for the user's answer to elicitation `id`: accept carries content only for
+   * a form, checked against its schema; an unknown mode can only be declined or cancelled. Throws
+   * ClientMethodError (-32602 with the problems) when the answer does not fit; the request stays open.
+   */
+  answerElicitation(id: string, action: ElicitationAction, content: unknown): Record<string, unknown> {
+    const request = this.elicitations.get(id);
+    if (!request) throw new ClientMethodError(-32602, `No open elicitation with id ${id}.`, { id });
+    let result: Record<string, unknown>;
+    if (action !== "accept") result = elicitationResult(action);
+    else if (request.mode === "unknown") throw new ClientMethodError(-32602, `The elicitation's mode "${request.rawMode}" is unknown to this client: it can only be declined or cancelled.`, { id, mode: request.rawMode });
+    else if (request.mode === "url") result = elicitationResult("accept");
+    else {
+      const checked = checkContent(request.form, content ?? {}, { checkPattern: false });
+      if (!checked.ok) throw new ClientMethodError(-32602, `The answer does not fit the form: ${Object.entries(checked.problems).map(([k, v]) => `${k || "content"} ${v}`).join("; ")}.`, { id, problems: checked.problems });
+      result = elicitationResult("accept", checked.content);
+    }
+    this.elicitations.delete(id);
+    return result;
   }
 
   private permission(p: Record<string, unknown>): ClientMethodOutcome {

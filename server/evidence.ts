@@ -9,6 +9,7 @@ import path from "node:path";
 import { errorCode, type ProbeCell, formatJson, formatMarkdown } from "../lib/matrix-report";
 import { buildReport } from "../lib/report";
 import { exportTrace, parseTrace } from "../lib/trace";
+import type { ProtocolVersion } from "../lib/version";
 import { type Frame, type MatrixCellView, matrixProblem, type RunSummary, type ServerEvent } from "../lib/wire";
 import { type Catalog, replayEntry } from "./catalog";
 import { LimitError, PlaygroundError } from "./errors";
@@ -40,12 +41,15 @@ export class Evidence {
   /** The cells as tabs see them; the whole list goes out only in hello and at start/end. */
   private matrixViewCells?: MatrixCellView[];
   private matrixAbort?: AbortController;
+  private matrixProtocol: ProtocolVersion = 1;
+  /** Matrix cell index → the run its frames were opened in (server/hub.ts matrix_open). */
+  private readonly cellRuns = new Map<number, string>();
 
   constructor(private readonly host: EvidenceHost) {}
 
   get matrixState(): Extract<ServerEvent, { type: "matrix" }> | undefined {
     const cells = this.matrixViewCells;
-    return cells ? { type: "matrix", running: this.matrixAbort !== undefined, total: cells.length, cells: cells.map((c) => ({ ...c })) } : undefined;
+    return cells ? { type: "matrix", running: this.matrixAbort !== undefined, total: cells.length, cells: cells.map((c) => ({ ...c })), protocolVersion: this.matrixProtocol } : undefined;
   }
 
   private mustRun(runId: string): Run {
@@ -84,6 +88,8 @@ export class Evidence {
       loginRuns: run.summary.loginAttempts,
       matrix: this.matrixCells.length ? this.matrixCells : undefined,
       redact: this.host.redact,
+      // A report is pasted into public issues: local paths name the user.
+      paths: { "<data>": this.host.dataDir, "<tmp>": os.tmpdir(), "<home>": os.homedir() },
     });
   }
 
@@ -104,6 +110,7 @@ export class Evidence {
         profileKind: h.profile.kind ?? undefined,
         profileSources: h.profile.sources,
         agentInfo: h.agent.info ?? undefined,
+        origin: `imported from ${name ?? "a trace"}`,
       },
       trace.frames,
       h.dropped,
@@ -122,7 +129,8 @@ export class Evidence {
     return id;
   }
 
-  async runMatrix(agentIdsIn: string[], profileIdsIn: string[], timeoutMs?: number, prompt?: string): Promise<void> {
+  /** `protocolVersion`: what each probe's initialize asks for (default 1), as `npm run matrix --protocol`. */
+  async runMatrix(agentIdsIn: string[], profileIdsIn: string[], timeoutMs?: number, prompt?: string, protocolVersion?: ProtocolVersion): Promise<void> {
     if (this.matrixAbort) throw new PlaygroundError("A matrix is already running.", "Wait for it to finish, or cancel it.");
     // The wire checks these too; the relay checks again for any other caller.
     const agentIds = [...new Set(agentIdsIn)];
@@ -140,7 +148,9 @@ export class Evidence {
     const abort = new AbortController();
     this.matrixAbort = abort;
     this.matrixViewCells = cells;
+    this.matrixProtocol = protocolVersion ?? 1;
     this.matrixCells = [];
+    this.cellRuns.clear();
     const publishAll = (): void => {
       const view = this.matrixState;
       if (view) this.host.emit(view);
@@ -150,7 +160,7 @@ export class Evidence {
     publishAll();
     try {
       this.matrixCells = await runMatrix(
-        specs.map((s) => ({ agent: s.agent, profile: s.profile, dataDir: this.host.dataDir, runsDir: this.host.runsDir, modelServerUrl: this.host.modelServerUrl, redact: this.host.redact, prompt })),
+        specs.map((s) => ({ agent: s.agent, profile: s.profile, dataDir: this.host.dataDir, runsDir: this.host.runsDir, modelServerUrl: this.host.modelServerUrl, redact: this.host.redact, prompt, protocolVersion })),
         {
           concurrency: Math.max(1, Math.min(os.availableParallelism(), 4, this.host.maxAgents)),
           timeoutMs,
@@ -171,6 +181,7 @@ export class Evidence {
               errorCode: errorCode(result),
               methods: result.initialize.methods,
               authenticated: result.authenticate?.ok ? result.authenticate.methodId : undefined,
+              protocolVersion: result.initialize.protocolVersion ?? undefined,
             };
             publishCell(i);
           },
@@ -188,15 +199,29 @@ export class Evidence {
     this.matrixAbort.abort();
   }
 
+  /** Reopening a cell shows the run made the first time (while it is kept), not one more copy. */
   openMatrixCell(index: number): Run {
     const cell = this.matrixCells[index];
     if (!cell) throw new PlaygroundError(`No matrix cell ${index}.`, "Run the matrix first.");
-    return this.host.importRun(
+    const opened = this.cellRuns.get(index);
+    const kept = opened ? this.host.run(opened) : undefined;
+    if (kept) return kept;
+    const run = this.host.importRun(
       `Matrix cell: ${cell.agent.id} × ${cell.profile.name}`,
-      { agentId: cell.agent.id, agentLabel: `${cell.agent.id} (matrix cell)`, profileName: cell.profile.name, profileKind: cell.profile.kind },
+      {
+        agentId: cell.agent.id,
+        // The catalog's label, as every other run shows the agent (an --agent-cmd cell has only its command line).
+        agentLabel: `${this.host.catalog.list().find((e) => e.id === cell.agent.id)?.label ?? cell.agent.id} (matrix cell)`,
+        agentInfo: cell.agent.name && cell.agent.version ? { name: cell.agent.name, version: cell.agent.version } : undefined,
+        profileName: cell.profile.name,
+        profileKind: cell.profile.kind,
+        origin: `matrix cell ${cell.agent.id} × ${cell.profile.name}`,
+      },
       cell.frames,
       0,
     );
+    this.cellRuns.set(index, run.id);
+    return run;
   }
 
   matrixMarkdown(): string {

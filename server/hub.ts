@@ -14,21 +14,24 @@ import { type ClientCommand, encodeServerEvent, type FaultConfig, type Frame, ty
 import { type AgentSlot, AgentSlots } from "./agent-slots";
 import { type AuthHost, AuthFlows } from "./auth-flows";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
+import { BrowserShim, type BrowserOpen } from "./browser-shim";
 import { agentEnv, childEnv } from "./child-env";
 import { ClientMethodServer } from "./client-methods";
 import { LimitError, PlaygroundError, ProfileError } from "./errors";
 import { Evidence } from "./evidence";
 import { FaultInjector, NO_FAULTS } from "./faults";
+import { encodeFramesBatch } from "./frames-encode";
 import { watchRunHome } from "./home-watch";
 import type { Logger } from "./logger";
 import { expireTokenFile, kimiMainOf } from "./emulated-login";
 import type { OAuthEmulator } from "./oauth-emulator";
 import { runScopedUrl } from "./model-server";
-import { materialize, previewProfile, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
+import { materialize, previewProfile, profileCommand, ProfileStore, runDoctor, type StoredProfile } from "./profiles";
 import { userDirectory } from "./paths";
 import { ReplayRecording } from "./replay-guard";
 import { DEFAULT_OAUTH_BEHAVIOUR } from "../lib/oauth-lab";
 import { RunsDiskMeter } from "./runs-disk";
+import { ConformanceChecker } from "./conformance-run";
 import { lineLimitProblem, Run, type RunListener, type RunOptions } from "./run";
 
 interface Prepared {
@@ -59,12 +62,18 @@ export interface HubOptions {
 
 /** Where a tab's events go; the WebSocket in production, an array in tests. */
 export interface Sink {
-  send(data: string): void;
+  /** A string, or a Buffer holding UTF-8 text (a frames batch, server/frames-encode.ts): both go as a text message. */
+  send(data: string | Buffer): void;
   readonly bufferedAmount: number;
 }
 
 const BATCH_FRAMES = 5000;
-const BATCH_BYTES = 4 << 20;
+/**
+ * 1 MiB, not 4: with 64 KB frames the relay spent 395 µs of CPU per frame with 4 MiB batches and
+ * 255 µs with 1 MiB (its client 183 → 138 µs), measured by `npm run bench` (issue #16): every batch
+ * is one Buffer on the server and one string on the client, and multi-megabyte ones cost GC.
+ */
+const BATCH_BYTES = 1 << 20;
 /** Above this many unsent bytes a tab is lagging: stop feeding it frames until it drains. */
 const HIGH_WATER = 16 << 20;
 /**
@@ -109,7 +118,7 @@ class Subscriber {
   }
 
   /** Send unless the tab is far behind; then remember to resync it rather than buffer more. */
-  sendText(text: string): void {
+  sendText(text: string | Buffer): void {
     if (this.sink.bufferedAmount > LAG_LIMIT) {
       this.lagged = true;
       return;
@@ -177,6 +186,8 @@ export class Hub {
   /** The size of <data>/runs for the run list, measured in the background (server/runs-disk.ts). */
   private readonly disk: RunsDiskMeter;
   private diskTimer?: NodeJS.Timeout;
+  /** Every run's BROWSER / xdg-open, which hand URLs to the page instead of opening them here (server/browser-shim.ts). */
+  private browserShim?: BrowserShim;
 
   constructor(private readonly options: HubOptions) {
     this.catalog = new Catalog(options.dataDir);
@@ -200,6 +211,24 @@ export class Hub {
       agentSlot: (signal) => this.slots.wait("matrix", { signal }),
       maxAgents: this.slots.max,
     });
+  }
+
+  /** The Conformance tab's check (server/conformance-run.ts), made on first use. */
+  private conformance?: ConformanceChecker;
+  private conformanceChecker(): ConformanceChecker {
+    this.conformance ??= new ConformanceChecker({
+      entry: (agentId) => this.catalog.get(agentId),
+      profile: () => this.profiles.get("logged-out") ?? (this.profiles.activeProfile as StoredProfile),
+      dataDir: this.options.dataDir,
+      runsDir: this.runsDir,
+      modelServerUrl: this.options.modelServerUrl,
+      oauth: this.options.oauth,
+      redact: this.redact,
+      slot: () => this.slots.wait("scratch", { timeoutMs: SLOT_WAIT_MS }),
+      importRun: (label, summary, frames) => this.importRun(label, summary, frames, 0),
+      emit: (event) => this.broadcast(event),
+    });
+    return this.conformance;
   }
 
   /** The schema checker, built on first use (Ajv compiles the SDK's schema once). */
@@ -248,6 +277,8 @@ export class Hub {
       }),
       dropped + (frames.length - kept.length),
     );
+    // An imported run or matrix cell shows its outcome in the run list like a live one.
+    run.summary.lastAnswer = lastOutcomeAnswer(kept);
     const notKept = frames.length - kept.length + run.ring.dropped;
     if (notKept > 0 || clipped > 0) {
       this.broadcast({
@@ -285,6 +316,7 @@ export class Hub {
     }, DISK_EVERY_MS);
     this.diskTimer.unref();
     await this.profiles.init();
+    this.browserShim = await BrowserShim.create((runId, open) => this.browserOpened(runId, open));
     this.refreshSecrets();
     const err = this.catalog.error;
     if (err) this.options.logger.warn(`agent catalog: ${err.message}${err.hint ? ` ${err.hint}` : ""}`);
@@ -457,7 +489,7 @@ export class Hub {
       const frames = run.ring.since(cursor, BATCH_FRAMES, tight ? TIGHT_BATCH_BYTES : BATCH_BYTES).map((f) => clipForTab(f, tight ? TIGHT_FRAME_CHARS : TAB_FRAME_CHARS));
       if (frames.length === 0) continue;
       sub.cursors.set(run.id, frames[frames.length - 1].seq);
-      sub.send({ type: "frames", runId: run.id, frames, reset: cursor === -1, dropped: dropped || undefined });
+      sub.sendText(encodeFramesBatch({ type: "frames", runId: run.id, frames, reset: cursor === -1, dropped: dropped || undefined }));
       inFlight += sub.sink.bufferedAmount - buffered;
       if (frames[frames.length - 1].seq < run.lastSeq) more = true;
     }
@@ -512,26 +544,28 @@ export class Hub {
         case "profile_select": {
           const profile = this.profiles.get(cmd.profileId);
           if (!profile) throw new ProfileError(`No profile "${cmd.profileId}".`, "Pick one from the profile list.");
-          await this.switchProfile(cmd.profileId);
+          const restarted = await this.switchProfile(cmd.profileId, cmd.agentId);
+          // Every tab says what happened: this one why it did (or did not) start a run, the others that it moved.
+          const what = restarted ? `restarted ${restarted.summary.agentLabel} with it as ${restarted.id}` : "nothing was running, so no agent was started";
+          sub.send({ type: "notice", level: "info", message: `Profile "${profile.name}": ${what}.`, hint: restarted ? undefined : "Press Start to run the picked agent with it." });
+          for (const other of this.subscribers) {
+            if (other !== sub) other.send({ type: "notice", level: "info", message: `Another tab switched the profile to "${profile.name}"${restarted ? ` and ${what}; this tab now shows ${restarted.id}` : ""}.` });
+          }
           return;
         }
         case "profile_save":
-          await this.profiles.save(cmd.draft);
-          this.afterProfilesChanged();
-          return;
         case "profile_duplicate":
-          await this.profiles.duplicate(cmd.profileId);
-          this.afterProfilesChanged();
+        case "profile_delete":
+          // Answered to this tab (server/profile-commands.ts): the dialog shows the result or the refusal.
+          sub.send(
+            await profileCommand(this.profiles, cmd, {
+              inUse: (id) => this.current?.alive === true && this.current.summary.profileId === id,
+              changed: () => this.afterProfilesChanged(),
+              removed: (id) => this.scrubHomesOf(id),
+              redact: this.redact,
+            }),
+          );
           return;
-        case "profile_delete": {
-          if (this.current?.alive && this.current.summary.profileId === cmd.profileId) {
-            throw new ProfileError("This profile is in use by the running agent.", "Kill the agent or switch to another profile first.");
-          }
-          await this.profiles.remove(cmd.profileId);
-          this.afterProfilesChanged();
-          await this.scrubHomesOf(cmd.profileId);
-          return;
-        }
         case "profile_preview": {
           try {
             const p = await previewProfile(cmd.draft, { modelServerUrl: this.options.modelServerUrl, store: this.profiles });
@@ -573,10 +607,13 @@ export class Hub {
           return;
         }
         case "flow":
-          await this.auth.flow(cmd.mode, cmd.agentId, cmd.cwd, cmd.caps);
+          await this.auth.flow(cmd.mode, cmd.agentId, cmd.cwd, cmd.caps, cmd.protocolVersion);
+          return;
+        case "conformance_run":
+          await this.conformanceChecker().run(cmd.agentId, cmd.protocolVersion);
           return;
         case "adv_diff":
-          await this.auth.advertisementDiff(cmd.agentId, cmd.cwd);
+          await this.auth.advertisementDiff(cmd.agentId, cmd.cwd, this.current?.id, cmd.protocolVersion);
           return;
         case "set_permission_policy":
           this.permissionPolicy = cmd.policy;
@@ -593,14 +630,22 @@ export class Hub {
           return;
         }
         case "matrix_run":
-          await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs, cmd.prompt);
+          await this.evidence.runMatrix(cmd.agentIds, cmd.profileIds, cmd.timeoutMs, cmd.prompt, cmd.protocolVersion);
           return;
         case "matrix_cancel":
           this.evidence.cancelMatrix();
           return;
-        case "matrix_open":
-          this.evidence.openMatrixCell(cmd.index);
+        case "clear_runs":
+          await this.clearRuns();
           return;
+        case "matrix_open": {
+          // A cell opened before is shown again in its run (no new run per click).
+          const run = this.evidence.openMatrixCell(cmd.index);
+          sub.viewRunId = run.id;
+          sub.cursors.delete(run.id);
+          this.schedule();
+          return;
+        }
         case "set_validation":
           if (cmd.unstable !== this.validation.unstable) this.checker = undefined;
           this.validation = { enabled: cmd.enabled, unstable: cmd.unstable };
@@ -608,6 +653,12 @@ export class Hub {
           return;
         case "set_faults":
           this.setFaults(cmd.faults);
+          return;
+        case "elicitation_answer":
+          this.answerElicitation(cmd);
+          return;
+        case "providers_set":
+          this.providersSet(cmd);
           return;
         case "profile_check": {
           const profile = this.profiles.get(cmd.profileId);
@@ -681,12 +732,13 @@ export class Hub {
    * in the start queue, at its turn: a start sent at the same moment has launched (and is the one
    * restarted) or not, and an agent the user killed stays killed (issue 12 §4).
    */
-  private switchProfile(profileId: string): Promise<Run | undefined> {
+  private switchProfile(profileId: string, pickedAgentId?: string): Promise<Run | undefined> {
     const switched = this.startQueue.then(async () => {
       await this.profiles.setActive(profileId);
       this.broadcast({ type: "profiles", profiles: this.profiles.list(), activeProfileId: this.profiles.activeId });
       const running = this.current?.alive ? this.current : undefined;
-      return running ? this.startRunNow(running.summary.agentId, profileId, running.summary.cwd, {}) : undefined;
+      // The agent picked in the page, so the picker and the running agent agree (issue 14 §1).
+      return running ? this.startRunNow(pickedAgentId ?? running.summary.agentId, profileId, running.summary.cwd, {}) : undefined;
     });
     this.startQueue = switched.catch(() => undefined);
     return switched;
@@ -857,9 +909,12 @@ export class Hub {
           return { cwd, env: {}, failure: { message: `Profile "${profile.name}" could not be prepared: ${e.message}`, hint: e.hint, event: "spawn_error" } };
         }
       }
+      // The reference agent's URL sign-in talks to the OAuth lab's emulator under the run's own prefix.
+      if (entry.oauthLab && this.options.oauth) homeEnv = { ...homeEnv, KIMI_CODE_OAUTH_HOST: this.options.oauth.oauthHost(runId) };
       this.homes.set(runId, homeEnv);
       // The profile's variables pass the env policy again here, so an older profile file cannot bypass it.
-      return { cwd, resolved, env: agentEnv(process.env, entry.env, { kind: profile.kind, env: homeEnv }) };
+      const browser = this.browserShim ? { binDir: this.browserShim.binDir, vars: await this.browserShim.open(runId, { listen: runId.startsWith("run-") }) } : undefined;
+      return { cwd, resolved, env: agentEnv(process.env, entry.env, { kind: profile.kind, env: homeEnv }, browser) };
     } catch (error) {
       const e = error as PlaygroundError;
       return { cwd, env: {}, failure: { message: e.message, hint: e.hint, event: e.name === "RuntimeMissingError" ? "runtime_missing" : "spawn_error" } };
@@ -967,10 +1022,35 @@ export class Hub {
     };
   }
 
+  /** Clear in the run list: every run but the current live one goes, as pruning would take it. */
+  private async clearRuns(): Promise<void> {
+    const keep = this.current?.alive ? this.current : undefined;
+    const gone = this.runs.filter((r) => r !== keep);
+    // An ended current run goes too: nothing is current until the next Start.
+    if (!keep) this.current = undefined;
+    await this.dropRuns(gone);
+    this.broadcast({ type: "runs_removed", runIds: gone.map((r) => r.id) });
+    for (const sub of this.subscribers) {
+      if (this.runs.some((r) => r.id === sub.viewRunId)) continue;
+      // A tab that viewed a cleared run now views the running one, from its first frame.
+      sub.viewRunId = keep?.id;
+      if (keep) sub.cursors.delete(keep.id);
+    }
+    this.schedule();
+  }
+
   private async prune(): Promise<void> {
-    while (this.runs.length > this.options.keepRuns) {
-      const old = this.runs.shift();
-      if (!old) break;
+    const over = this.runs.slice(0, Math.max(0, this.runs.length - this.options.keepRuns));
+    await this.dropRuns(over);
+    if (over.length > 0) this.broadcast({ type: "runs_removed", runIds: over.map((r) => r.id) });
+  }
+
+  /** Unlist runs, killing what still runs and removing homes no later run lives in. */
+  private async dropRuns(runs: readonly Run[]): Promise<void> {
+    for (const old of runs) {
+      if (!this.runs.includes(old)) continue;
+      this.runs.splice(this.runs.indexOf(old), 1);
+      this.dirtyRuns.delete(old);
       old.kill();
       this.clientMethods.delete(old);
       // A later run may live in this run's home (restart, reconnect after a login): keep it then.
@@ -1014,8 +1094,35 @@ export class Hub {
     for (const owner of owners) await rm(path.join(this.runsDir, owner), { recursive: true, force: true });
   }
 
+  /** A URL the agent of `runId` asked its browser shim to open: a card on that run, never a browser here. */
+  private browserOpened(runId: string, open: BrowserOpen): void {
+    this.runs.find((r) => r.id === runId)?.recordBrowserOpen(open.via, open.url);
+  }
+
+  /** The answer to an elicitation, checked against its request by the run's client-method server, then written. */
+  private answerElicitation(cmd: Extract<ClientCommand, { type: "elicitation_answer" }>): void {
+    const run = this.requireCurrent();
+    const methods = this.clientMethods.get(run);
+    if (!methods) throw new PlaygroundError("This run has no client side to answer from.");
+    const result = methods.answerElicitation(cmd.id, cmd.action, cmd.content);
+    this.check(run.respond(cmd.id, { result }));
+  }
+
+  /**
+   * providers/set composed here: every header value becomes a secret of the redactor before the
+   * frame exists, so the log, stderr, the agent's files, logs and exports show it redacted.
+   */
+  private providersSet(cmd: Extract<ClientCommand, { type: "providers_set" }>): void {
+    const run = this.requireCurrent();
+    const short = Object.entries(cmd.headers).filter(([, v]) => v.length < 4 && v.length > 0);
+    if (short.length > 0) throw new PlaygroundError(`Header ${short.map(([k]) => k).join(", ")}: values under 4 characters cannot be redacted reliably, so they are not sent.`, "Header values are treated as secrets.");
+    this.addSecrets(Object.values(cmd.headers));
+    this.check(run.request("providers/set", { providerId: cmd.providerId, apiType: cmd.apiType, baseUrl: cmd.baseUrl, headers: cmd.headers }));
+  }
+
   /** Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. */
   shutdown(): void {
+    void this.browserShim?.dispose();
     this.auth.cancel();
     this.disk.dispose();
     if (this.diskTimer) clearInterval(this.diskTimer);

@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { advertisedMethod, type AdvertisedMethod, type ProbeCell, type ProbeError, type Verdict } from "../lib/matrix-report";
 import { Redactor } from "../lib/redact";
 import { initializeParams } from "../lib/templates";
+import { asProtocolVersion, authVerbs, type ProtocolVersion } from "../lib/version";
 import type { ClientCaps, Frame } from "../lib/wire";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "./catalog";
 import { agentEnv, childEnv } from "./child-env";
@@ -59,6 +60,8 @@ export interface ProbeOptions {
    * agent enforces only at prompt time (Claude: -32000 on session/prompt) show in the verdict.
    */
   prompt?: string;
+  /** What initialize asks for (default 1); the probe then speaks the version the agent answers with. */
+  protocolVersion?: ProtocolVersion;
 }
 
 export const RUN_LIMITS = { maxFrames: 100_000, maxBytes: 256 << 20, maxLineBytes: 64 << 20 };
@@ -275,7 +278,7 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     };
 
     current.start();
-    const init = await ask("initialize", initializeParams(PROBE_CAPS));
+    const init = await ask("initialize", initializeParams(PROBE_CAPS, opts.protocolVersion ?? 1));
     if (init.outcome.kind !== "answer") {
       notAnswered(init.outcome, "initialize", init.requestSeq);
       return cell;
@@ -296,10 +299,12 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     const methods: AdvertisedMethod[] = Array.isArray(result.authMethods) ? result.authMethods.flatMap((m: unknown) => advertisedMethod(m) ?? []) : [];
     cell.initialize.authMethods = methods.map((m) => m.id);
     cell.initialize.methods = methods;
-    if (version !== 1) {
-      finish("initialize-failed", `the agent answered protocolVersion ${JSON.stringify(result.protocolVersion)}; this client speaks ACP v1`);
+    const speaking = asProtocolVersion(version);
+    if (!speaking) {
+      finish("initialize-failed", `the agent answered protocolVersion ${JSON.stringify(result.protocolVersion)}; this client speaks ACP v1 and v2`);
       return cell;
     }
+    const login = authVerbs(speaking).login;
     cell.initialize.ok = true;
 
     // An env_var method the profile can complete: its variables were in the agent's environment
@@ -308,9 +313,9 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
     if (envMethod) {
       const vars = envMethod.vars ?? [];
       cell.authenticate = { methodId: envMethod.id, vars, ok: false, ms: null };
-      const auth = await ask("authenticate", { methodId: envMethod.id });
+      const auth = await ask(login, { methodId: envMethod.id });
       if (auth.outcome.kind !== "answer") {
-        notAnswered(auth.outcome, "authenticate", auth.requestSeq);
+        notAnswered(auth.outcome, login, auth.requestSeq);
         return cell;
       }
       cell.authenticate.ms = auth.outcome.frame.latencyMs ?? null;
@@ -318,7 +323,7 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
       if (authMsg.error) {
         cell.authenticate.error = authMsg.error;
         const why = stderrSince(current.ring.all(), auth.requestSeq);
-        finish(authMsg.error.code === -32000 ? "auth-required" : "error", `authenticate ${envMethod.id} (env_var ${vars.join(", ")}): ${authMsg.error.code} ${authMsg.error.message}${why ? `; stderr: ${why}` : ""}`);
+        finish(authMsg.error.code === -32000 ? "auth-required" : "error", `${login} ${envMethod.id} (env_var ${vars.join(", ")}): ${authMsg.error.code} ${authMsg.error.message}${why ? `; stderr: ${why}` : ""}`);
         return cell;
       }
       cell.authenticate.ok = true;

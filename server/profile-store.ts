@@ -296,16 +296,24 @@ export class ProfileStore {
 
   remove(id: string): Promise<void> {
     return this.serial(async () => {
-      this.require(id);
-      if (this.profiles.size === 1) throw new ProfileError("This is the last profile.", "Create or duplicate another profile first; a run always needs one.");
+      const problem = this.deleteProblem(id);
+      if (problem) throw problem;
       await unlink(this.fileOf(id));
       this.profiles.delete(id);
-      if (this.active === id) {
-        const next = this.fallbackActive();
-        await this.writeState(next);
-        this.active = next;
-      }
     });
+  }
+
+  /**
+   * Why `id` may not be deleted, or undefined when it may. Built-in profiles are the examples the
+   * README and the tests rely on; the active one is what the next run (and a profile switch) uses,
+   * and deleting it silently moved "active" to another profile, so both are refused outright.
+   */
+  deleteProblem(id: string): ProfileError | undefined {
+    const profile = this.require(id);
+    if (profile.builtin) return new ProfileError(`“${profile.name}” is a built-in profile and cannot be deleted.`, "Duplicate it to get an editable copy you can delete.");
+    if (this.active === id) return new ProfileError(`“${profile.name}” is the active profile and cannot be deleted.`, "Switch to another profile in the header first.");
+    if (this.profiles.size === 1) return new ProfileError("This is the last profile.", "Create or duplicate another profile first; a run always needs one.");
+    return undefined;
   }
 
   duplicate(id: string): Promise<ProfileView> {

@@ -1,7 +1,8 @@
 /**
  * Credential profiles, in one import for the relay: kinds and validation (profile-kinds), storage
- * (profile-store), and turning a profile into an agent home (materialize). Split by concern so
- * each part stays small; this file only re-exports.
+ * (profile-store), the manager's save/duplicate/delete answers (profile-commands), and turning a
+ * profile into an agent home (materialize). Split by concern so each part stays small; this file
+ * only re-exports.
  */
 export {
   expandHome,
@@ -23,6 +24,7 @@ export {
   validateFields,
 } from "./profile-kinds";
 export { OFFLINE_DEMO_ID, ProfileStore, writeFileAtomic } from "./profile-store";
+export { profileCommand, type ProfileCommand, type ProfileCommandHooks, type ProfileResult } from "./profile-commands";
 export {
   type DoctorResult,
   type HomePlan,

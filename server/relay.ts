@@ -10,7 +10,8 @@ import type { Logger } from "./logger";
 export function attachRelay(ws: WebSocket, hub: Hub, logger: Logger): void {
   const tab = hub.attach({
     send: (data) => {
-      if (ws.readyState === ws.OPEN) ws.send(data);
+      // A Buffer is a frames batch's UTF-8 text: it goes as a text message, like a string.
+      if (ws.readyState === ws.OPEN) ws.send(data, { binary: false });
     },
     get bufferedAmount() {
       return ws.bufferedAmount;

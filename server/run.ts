@@ -8,8 +8,10 @@ import { performance } from "node:perf_hooks";
 import { Correlator } from "../lib/correlate";
 import { classify, idFromKey } from "../lib/jsonrpc";
 import { settleServedMethod } from "../lib/schema-notes";
+import { RELAY_MADE_AUTH_NOTE, RELAY_MADE_JUNK_NOTE } from "../lib/fault-notes";
 import { stdoutPromptNote } from "../lib/auth-frames";
 import { maskDeep, maskPath } from "../lib/masked-diff";
+import { ProtocolTracker } from "../lib/version";
 import type { Direction, Frame, FrameKind, HomeChange, HttpHop, HttpHopEvent, LifecycleInfo, RunSummary } from "../lib/wire";
 import { AgentProcess, type SpawnSpec } from "./agent-process";
 import { LineSplitter, type SplitLine } from "./line-splitter";
@@ -38,7 +40,7 @@ export interface RunOptions {
   /** Fault injection between client and agent (off unless configured). */
   faults?: FaultInjector;
   /** JSON Schema check of each JSON-RPC frame, when validation is on (read per frame: it can be toggled). */
-  schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string; value?: unknown }) => { path: string; message: string }[]) | undefined;
+  schemaCheck?: () => ((frame: Frame, ctx: { requestMethod?: string; value?: unknown; protocolVersion?: 1 | 2 }) => { path: string; message: string }[]) | undefined;
   /** Called after the run's divider, before the agent is spawned (HTTP hops of the home's preparation). */
   beforeSpawn?: () => void;
   /** Make values secrets of the relay's redactor from now on (tokens an OAuth server just issued to this run). */
@@ -64,6 +66,8 @@ export class Run {
   private readonly correlator = new Correlator();
   private seq = 0;
   private nextId = 0;
+  /** The ACP version each frame is in, for the schema check: initialize's request and answer switch it. */
+  private readonly protocol = new ProtocolTracker();
   /** What the listener last heard, so state() fires only on a change. */
   private reported: { state?: RunSummary["state"]; pendingOut?: number; pendingIn?: number; version?: string; pid?: number } = {};
   /** requestAwait callers, keyed by the request's seq. */
@@ -237,7 +241,7 @@ export class Run {
         this.recordLine("out", line, false, d.note);
         const id = (classify(line.text).value as { id?: unknown } | undefined)?.id;
         const answer = JSON.stringify({ jsonrpc: "2.0", id: id ?? null, error: { code: -32000, message: "Authentication required" } });
-        this.recordLine("in", { text: answer, bytes: Buffer.byteLength(answer), crlf: false }, false, "fault injection: this -32000 came from the relay, not the agent");
+        this.recordLine("in", { text: answer, bytes: Buffer.byteLength(answer), crlf: false }, false, RELAY_MADE_AUTH_NOTE);
         return;
       }
     }
@@ -261,7 +265,7 @@ export class Run {
   /** A junk line "on stdout" from the fault injector: classified like any other, marked injected. */
   injectJunk(): void {
     const text = `⚡ injected junk line ${new Date().toISOString()} (not JSON)`;
-    this.recordLine("in", { text, bytes: Buffer.byteLength(text), crlf: false }, false, "fault injection: junk line on stdout");
+    this.recordLine("in", { text, bytes: Buffer.byteLength(text), crlf: false }, false, RELAY_MADE_JUNK_NOTE);
   }
 
   request(method: string, params: unknown): { ok: boolean; error?: string; id?: string } {
@@ -378,9 +382,10 @@ export class Run {
       }
     }
     if (c.kind === "error") this.summary.counts.errors++;
+    const protocolVersion = this.protocol.versionOf(dir, c.kind, requestMethod ?? c.method, c.value);
     const check = this.options.schemaCheck?.();
     if (check) {
-      const violations = check(frame, { requestMethod, value: c.value });
+      const violations = check(frame, { requestMethod, value: c.value, protocolVersion });
       if (violations.length) frame.violations = violations;
     }
     this.redactLineFields(frame, tainted);
@@ -434,7 +439,9 @@ export class Run {
 
   /** The summary's agentInfo comes from the parsed (unredacted) answer, so it is redacted here. */
   private readAgentInfo(value: unknown): void {
-    const info = (value as { result?: { agentInfo?: { name?: unknown; title?: unknown; version?: unknown } } }).result?.agentInfo;
+    // v1 names it agentInfo, v2 info.
+    const result = (value as { result?: { agentInfo?: { name?: unknown; title?: unknown; version?: unknown }; info?: { name?: unknown; title?: unknown; version?: unknown } } }).result;
+    const info = result?.agentInfo ?? result?.info;
     const redact = this.options.redact;
     if (info && typeof info.name === "string") {
       this.summary.agentInfo = {
@@ -528,6 +535,11 @@ export class Run {
       agentLog: { file, line },
       note: cut ? `line of ${text.length} characters; the first ${AGENT_LOG_LINE_MAX} are kept` : undefined,
     });
+  }
+
+  /** The agent ran its BROWSER / xdg-open shim (server/browser-shim.ts): the URL it wants opened, for the user's card. */
+  recordBrowserOpen(via: string, url: string): void {
+    this.lifecycle({ event: "browser_open", pid: this.summary.pid, argv: [via, url], message: `The agent wants to open ${url}` });
   }
 
   private lifecycle(info: LifecycleInfo): void {

@@ -313,6 +313,11 @@ test("issue #12 §2: a generic profile's model name and provider stay verbatim i
     // Issue #11 stays: after the profile is deleted its key is still redacted, in a later run too.
     client.send({ type: "kill" });
     await client.waitForRun("the run has ended", (r) => r.runId === runId && r.state !== "running");
+    // Starting the run made the profile active, and the active profile cannot be deleted: switch away first.
+    const events = client.events;
+    const mark = events.length;
+    client.send({ type: "profile_select", profileId: "offline-demo" });
+    await client.waitFor("offline-demo active", (e) => (e.type === "profiles" && e.activeProfileId === "offline-demo" && events.indexOf(e) >= mark ? true : undefined));
     client.send({ type: "profile_delete", profileId: profile.id });
     await client.waitFor("the profile is gone", (e) => (e.type === "profiles" && !e.profiles.some((p) => p.id === profile.id) ? true : undefined));
     const echo = await saveProfile(client, { name: "Plain", kind: "generic", fields: { env: `ECHO_VALUE=${E2E_KEY}`, files: "", plainNames: "ECHO_VALUE" } });

@@ -107,14 +107,14 @@ test("client methods are served only when initialize advertised them", async () 
   openSession(readOnly, "s1", 1);
   assert.deepEqual(resultOf(await read(readOnly, path.join(cwd, "lines.txt"))), { content: "one\ntwo\r\nthree\nfour" });
   assert.equal(errorOf(await write(readOnly, path.join(cwd, "x.txt"), "x")).code, -32601);
-  assert.deepEqual(readOnly.advertised, { readTextFile: true, writeTextFile: false, terminal: false });
+  assert.deepEqual(readOnly.advertised, { readTextFile: true, writeTextFile: false, terminal: false, elicitationForm: false, elicitationUrl: false });
 });
 
 test("other methods are -32601 with the method named", async () => {
-  const err = errorOf(await call(server(), "elicitation/create", {}));
+  const err = errorOf(await call(server(), "mcp/message", {}));
   assert.equal(err.code, -32601);
   assert.equal(err.message, "Method not found");
-  assert.equal(err.data?.method, "elicitation/create");
+  assert.equal(err.data?.method, "mcp/message");
   assert.equal(typeof err.data?.note, "string");
 });
 

@@ -163,6 +163,9 @@ test("duplicate, activate, remove, and reload from disk", async () => {
   await reloaded.init();
   assert.equal(reloaded.activeId, copy.id);
   assert.equal(reloaded.get(copy.id)?.fields.apiKey, "sk-example-0000-fake-key-9f3a");
+  // The active profile is protected: switch away, then remove it.
+  await expectProfileError(reloaded.remove(copy.id), /active profile/);
+  await reloaded.setActive("offline-demo");
   await reloaded.remove(copy.id);
   assert.equal(reloaded.activeId, "offline-demo");
   assert.equal(reloaded.get(copy.id), undefined);

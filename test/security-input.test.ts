@@ -36,6 +36,13 @@ function errorNoticeAfter(client: WsClient, from: number, what: string, timeoutM
   return client.waitFor(what, (e) => (e.type === "notice" && e.level === "error" && client.events.indexOf(e) >= from ? e : undefined), timeoutMs);
 }
 
+/** A profile_save refusal reaches only the tab that asked, as a failed profile_result (shown inside the dialog). */
+async function saveRefusalAfter(client: WsClient, from: number, what: string, timeoutMs = 10_000): Promise<{ message: string; hint?: string }> {
+  const result = await client.waitFor(what, (e) => (e.type === "profile_result" && e.action === "save" && client.events.indexOf(e) >= from ? e : undefined), timeoutMs);
+  assert.equal(result.ok, false, `${what}: the save was refused`);
+  return { message: result.error ?? "", hint: result.hint };
+}
+
 /** Catch what a throwing call threw, so the test can look at its type and message. */
 function thrown(fn: () => unknown): Error {
   try {
@@ -275,7 +282,7 @@ describe("env policy (end to end)", { timeout: 180_000 }, () => {
     for (const [name, value, why] of cases) {
       const from = client.events.length;
       client.send({ type: "profile_save", draft: { name: `evil ${name}`, kind: "generic", fields: { env: `OPENAI_API_KEY=sk-x\n${name}=${value}`, files: "" } } });
-      const notice = await errorNoticeAfter(client, from, `the refusal of ${name}`);
+      const notice = await saveRefusalAfter(client, from, `the refusal of ${name}`);
       assert.ok(notice.message.includes(name), `the message names ${name}: ${notice.message}`);
       assert.match(notice.message, /Environment line 2 sets .* which a profile may not set/);
       assert.match(notice.message, why);
@@ -326,7 +333,7 @@ describe("env policy (end to end)", { timeout: 180_000 }, () => {
     ]) {
       const from = client.events.length;
       client.send({ type: "profile_save", draft: { name: `evil file ${file}`, kind: "generic", fields: { env: "", files: JSON.stringify([{ path: file, content }]) } } });
-      const notice = await errorNoticeAfter(client, from, `the refusal of ${file}`);
+      const notice = await saveRefusalAfter(client, from, `the refusal of ${file}`);
       assert.match(notice.message, new RegExp(`File #1 \\(${file.replace(".", "\\.")}\\) may not be written into the agent's home`));
     }
   });
