@@ -104,7 +104,7 @@ for (const size of WIDTHS) {
   });
 }
 
-test("axe: no critical or serious violation on any tab, panel or dialog at 1024, 1280, 1440 and 1920 px", async () => {
+test("axe: no critical or serious violation on any tab, panel or dialog at 1024, 1280, 1440 and 1920 px, and in the dark palette", async () => {
   test.setTimeout(150_000);
   const found: string[] = [...firstView];
   const composer = page.getByTestId("composer");
@@ -141,6 +141,22 @@ test("axe: no critical or serious violation on any tab, panel or dialog at 1024,
       await page.keyboard.press("Escape");
       await expect(page.getByTestId(dialog)).toHaveCount(0);
     }
+  }
+  // The dark palette is its own set of colours: scan it too, once, at a common laptop width.
+  await page.setViewportSize(WIDTHS[2]);
+  await page.emulateMedia({ colorScheme: "dark" });
+  try {
+    const tabs = page.getByTestId("side-tabs").getByRole("tab");
+    await setOpen(composer, true);
+    found.push(...(await seriousViolations(`dark ${WIDTHS[2].width}px main view, composer open`)));
+    await setOpen(composer, false);
+    for (let i = 1; i < (await tabs.count()); i++) {
+      await tabs.nth(i).click();
+      found.push(...(await seriousViolations(`dark ${WIDTHS[2].width}px tab ${(await tabs.nth(i).getAttribute("data-testid")) ?? i}`, '[data-testid="pane-inspector"]')));
+    }
+    await tabs.first().click();
+  } finally {
+    await page.emulateMedia({ colorScheme: null });
   }
   expect(found, found.join("\n")).toEqual([]);
 });
