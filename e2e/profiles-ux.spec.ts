@@ -6,9 +6,13 @@
  * the #1330 repro opens the diagnosis in view with the issue linked; a matrix cell opened twice is
  * one run.
  */
+import type { Locator, Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 
 const SECRET = "sk-e2e-ux-FAKE-3Kp9Vw2Qz7Lm5Tx8";
+
+/** A built-in profile's list item, by id: the worker's server is shared, and other spec files add profiles whose names contain "Logged out". */
+const builtin = (page: Page, id: string): Locator => page.locator(`[data-testid="profile-item"][data-profile-id="${id}"]`);
 
 test("profiles: save → edit mode masked and Saved, reveal shows only what was typed, Delete asks and names it, the active one is protected", async ({ pg, page, received }) => {
   await pg.open();
@@ -46,7 +50,7 @@ test("profiles: save → edit mode masked and Saved, reveal shows only what was 
   // Preview belongs to the profile it was asked for: switching clears it.
   await page.getByTestId("btn-profile-preview").click();
   await expect(page.getByTestId("profile-preview")).toContainText("config.toml");
-  await page.getByTestId("profile-item").filter({ hasText: "Logged out" }).click();
+  await builtin(page, "logged-out").click();
   await expect(page.getByTestId("profile-preview")).toHaveCount(0);
   await page.getByTestId("profile-item").filter({ hasText: "UX key" }).click();
 
@@ -66,7 +70,7 @@ test("profiles: save → edit mode masked and Saved, reveal shows only what was 
   await expect(page.getByTestId("profile-list")).toBeFocused();
 
   // Built-in: Delete disabled with its reason. Duplicate selects the copy; made active, it is protected too.
-  await page.getByTestId("profile-item").filter({ hasText: "Logged out" }).click();
+  await builtin(page, "logged-out").click();
   await expect(page.getByTestId("btn-profile-delete")).toBeDisabled();
   await expect(page.getByTestId("profile-delete-reason")).toContainText("Built-in");
   await page.getByTestId("btn-profile-duplicate").click();
@@ -78,7 +82,7 @@ test("profiles: save → edit mode masked and Saved, reveal shows only what was 
   await expect(page.getByTestId("profile-delete-reason")).toContainText("active profile cannot be deleted");
 
   // Validate config: named for what it does, neutral when it passes.
-  await page.getByTestId("profile-item").filter({ hasText: "Offline demo" }).click();
+  await builtin(page, "offline-demo").click();
   const check = page.getByTestId("btn-profile-check");
   await expect(check).toHaveText("Validate config (kimi doctor)");
   await expect(page.locator("#profile-check-note")).toContainText("validates config syntax; does not test the key");
@@ -89,6 +93,10 @@ test("profiles: save → edit mode masked and Saved, reveal shows only what was 
   await page.getByTestId("profile-item").filter({ hasText: "Logged out (copy)" }).click();
   await expect(result).toHaveCount(0);
   for (const msg of received) expect(msg).not.toContain(SECRET);
+  // The worker's server is shared with later spec files: leave Offline demo active again.
+  await builtin(page, "offline-demo").click();
+  await page.getByTestId("btn-profile-use").click();
+  await expect(builtin(page, "offline-demo")).toContainText("active");
 });
 
 test("#1330 repro: the -32000 row's Why? opens the diagnosis scrolled into view, with #1330 and PR #934 as links", async ({ pg, page }) => {
