@@ -229,7 +229,11 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
 }
 
-/** A context already holding the server's HttpOnly token cookie, so navigations need no redirect. */
+/**
+ * A browser context for the bench pages. The server prints its acp-….localhost name only when not
+ * --quiet, so the pages open the token URL and let the server's redirect set the cookie; the cookie
+ * added here covers the printed name when there is one.
+ */
 export async function contextFor(browser: Browser, server: PlaygroundServer): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1500, height: 900 } });
   // The cookie lives on the server's per-start acp-….localhost name only (issue 11, V-3).
@@ -253,7 +257,7 @@ export async function uiAtScale(browser: Browser, server: PlaygroundServer, floo
   const context = await contextFor(browser, server);
   const page = await context.newPage();
   await page.addInitScript(installProbe, frames);
-  await page.goto(`${server.browserOrigin}/`);
+  await page.goto(server.url); // the token URL: the server moves the tab to its acp-….localhost name and sets the cookie there
   await page.waitForFunction(() => (window as unknown as ProbeWindow).__bench.allLoadedAt >= 0, undefined, { timeout: 60_000, polling: 100 });
   const load = await page.evaluate(() => {
     const probe = (window as unknown as ProbeWindow).__bench;
@@ -345,7 +349,7 @@ export async function initializeOverhead(browser: Browser, server: PlaygroundSer
   const observer = await WsClient.connect(server);
   const context = await contextFor(browser, server);
   const page = await context.newPage();
-  await page.goto(`${server.browserOrigin}/`);
+  await page.goto(server.url); // the token URL: the server moves the tab to its acp-….localhost name and sets the cookie there
   await page.locator('[data-testid="connection"][data-state="open"]').waitFor();
   await page.locator('[data-testid="agent-picker"]').selectOption(echoAgentId);
   const runsBefore = await page.locator('[data-testid="run-item"]').count();
