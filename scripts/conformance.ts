@@ -15,8 +15,9 @@ import { Catalog, type CatalogEntry } from "../server/catalog";
 import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ProtocolChoice, runConformance } from "../server/conformance-run";
 import { PlaygroundError, UsageError } from "../server/errors";
+import { dirFlag, formatFlag, protocolFlag, timeoutFlag } from "../server/script-flags";
 import { OAuthEmulator } from "../server/oauth-emulator";
-import { expandHome, ProfileStore } from "../server/profiles";
+import { ProfileStore } from "../server/profiles";
 
 const FORMATS = ["table", "json", "junit"] as const;
 type Format = (typeof FORMATS)[number];
@@ -71,24 +72,19 @@ function parseArgs(argv: readonly string[], env: Readonly<Record<string, string 
         args.agentCmd = value;
         break;
       case "protocol":
-        if (value !== "1" && value !== "2") throw new UsageError(`--protocol must be 1 or 2, not "${value}".`, SEE_HELP);
-        args.protocols = [Number(value) as ProtocolChoice];
+        args.protocols = [protocolFlag(value, SEE_HELP)];
         break;
       case "format":
-        if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
-        args.format = value as Format;
+        args.format = formatFlag(value, FORMATS);
         break;
       case "out":
         args.out = path.resolve(value);
         break;
-      case "timeout": {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 100) throw new UsageError(`--timeout must be a whole number of milliseconds, at least 100, not "${value}".`, SEE_HELP);
-        args.timeoutMs = n;
+      case "timeout":
+        args.timeoutMs = timeoutFlag(value, 100, SEE_HELP);
         break;
-      }
       case "data-dir":
-        args.dataDir = path.resolve(expandHome(value));
+        args.dataDir = dirFlag(value);
         break;
     }
   }

@@ -20,13 +20,14 @@ import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "
 import { agentEnv, childEnv } from "../server/child-env";
 import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { PlaygroundError, UnknownAgentError, UsageError } from "../server/errors";
+import { dirFlag, formatFlag, protocolFlag, timeoutFlag } from "../server/script-flags";
 import { expireTokenFile, kimiMainOf } from "../server/emulated-login";
 import { type HomeWatcher, watchRunHome } from "../server/home-watch";
 import { LoginTerminal } from "../server/login-terminal";
 import { APPROVALS, type Approval, OAuthEmulator, REFRESH_ANSWERS, type RefreshAnswer } from "../server/oauth-emulator";
 import { type ModelServer, startModelServer } from "../server/model-server";
 import { AnswerWatch, EXIT_WAIT_MS, parseMessage, PROBE_CAPS, promptStream, RUN_LIMITS, stderrSince, sweepGroup, TERM_GRACE_MS, waitDone } from "../server/probe";
-import { expandHome, materialize, ProfileStore, profileSources, type StoredProfile } from "../server/profiles";
+import { materialize, ProfileStore, profileSources, type StoredProfile } from "../server/profiles";
 import { Run } from "../server/run";
 
 const FORMATS = ["jsonl", "table"] as const;
@@ -143,8 +144,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         args.steps.push(parseStep(value));
         break;
       case "format":
-        if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
-        args.format = value as Format;
+        args.format = formatFlag(value, FORMATS);
         break;
       case "oauth-refresh":
         if (!(REFRESH_ANSWERS as readonly string[]).includes(value)) throw new UsageError(`Unknown --oauth-refresh behaviour "${value}".`, `Use one of: ${REFRESH_ANSWERS.join(", ")}.`);
@@ -154,21 +154,15 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
         if (!(LOGIN_DECISIONS as readonly string[]).includes(value)) throw new UsageError(`Unknown --oauth-approval decision "${value}".`, `Use one of: ${LOGIN_DECISIONS.join(", ")}.`);
         args.oauthApproval = value as Approval;
         break;
-      case "timeout": {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1000) throw new UsageError(`--timeout must be a whole number of milliseconds, at least 1000, not "${value}".`, SEE_HELP);
-        args.timeoutMs = n;
+      case "timeout":
+        args.timeoutMs = timeoutFlag(value, 1000, SEE_HELP);
         break;
-      }
       case "data-dir":
-        args.dataDir = path.resolve(expandHome(value));
+        args.dataDir = dirFlag(value);
         break;
-      case "protocol": {
-        const version = asProtocolVersion(Number(value));
-        if (!version || value.trim() !== String(version)) throw new UsageError(`--protocol must be 1 or 2, not "${value}".`, SEE_HELP);
-        args.protocol = version;
+      case "protocol":
+        args.protocol = protocolFlag(value, SEE_HELP);
         break;
-      }
     }
   }
   if (!args.help) {

@@ -31,16 +31,17 @@ import {
   verdictText,
 } from "../lib/matrix-report";
 import { Redactor } from "../lib/redact";
-import { asProtocolVersion, type ProtocolVersion } from "../lib/version";
+import type { ProtocolVersion } from "../lib/version";
 import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
 import { childEnv } from "../server/child-env";
 import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { AgentBinaryError, CatalogError, PlaygroundError, UsageError } from "../server/errors";
+import { dirFlag, formatFlag, protocolFlag } from "../server/script-flags";
 import { EXPECTATIONS_EXAMPLE, type MatrixCell, readExpectations, runMatrix } from "../server/matrix";
 import { type ModelServer, startModelServer } from "../server/model-server";
 import type { ExistingHomeProfile } from "../server/probe";
-import { expandHome, homeSecrets, ProfileStore, type StoredProfile, validateFields } from "../server/profiles";
+import { homeSecrets, ProfileStore, type StoredProfile, validateFields } from "../server/profiles";
 
 const FORMATS = ["table", "json", "markdown", "junit"] as const;
 type Format = (typeof FORMATS)[number];
@@ -140,8 +141,7 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
         break;
       }
       case "format":
-        if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
-        args.format = value as Format;
+        args.format = formatFlag(value, FORMATS);
         break;
       case "out":
         args.out = path.resolve(value);
@@ -150,7 +150,7 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
         args.expect = path.resolve(value);
         break;
       case "data-dir":
-        args.dataDir = path.resolve(expandHome(value));
+        args.dataDir = dirFlag(value);
         break;
       case "concurrency":
         args.concurrency = positiveInt(value, name);
@@ -165,12 +165,9 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
         if (value.trim() === "") throw new UsageError("--prompt needs some text to send.", 'e.g. --prompt "Say hello"');
         args.prompt = value;
         break;
-      case "protocol": {
-        const version = asProtocolVersion(Number(value));
-        if (!version || value.trim() !== String(version)) throw new UsageError(`--protocol must be 1 or 2, not "${value}".`, SEE_HELP);
-        args.protocol = version;
+      case "protocol":
+        args.protocol = protocolFlag(value, SEE_HELP);
         break;
-      }
       case "shard": {
         const shard = parseShard(value);
         if (typeof shard === "string") throw new UsageError(`${shard}.`, "e.g. --shard 1/4 in the first of four CI jobs.");
