@@ -104,7 +104,7 @@ export function ConformanceView({ agentId, agentLabel, canRun, conformance, onRu
   const [protocol, setProtocol] = useState<"both" | "1" | "2">("both");
   const running = conformance?.state === "running";
   return (
-    <div className="panel conformance" data-testid="conformance-view" data-state={conformance?.state ?? "idle"}>
+    <div className="panel conformance" data-testid="conformance-view" data-state={conformance?.state ?? "idle"} data-agent={conformance?.agentId} data-run={conformance?.runId}>
       <h4>Auth conformance check</h4>
       <p className="small muted">
         Runs the agent once per client-capability variant and protocol version, without credentials, and checks what it says against ACP&apos;s auth MUSTs and JSON-RPC&apos;s basics. The same check as <code>npm run conformance</code>.

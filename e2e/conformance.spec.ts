@@ -35,11 +35,16 @@ test("Conformance tab: a check per agent, verdicts per rule, frame links that op
   const gated = page.locator('[data-testid="conformance-rule"][data-rule="auth.terminal-only-when-enabled"]');
   await expect(gated).toHaveAttribute("data-verdict", "pass");
   await expect(page.getByTestId("conformance-caption")).toContainText("acp-reference-agent 1.0.0");
+  const firstRun = (await view.getAttribute("data-run")) ?? "";
+  expect(firstRun).not.toBe("");
 
   // An agent built to break it: the rule fails, the summary says a MUST is broken.
   await pg.pickAgent("breaks-terminal");
   await page.getByTestId("btn-conformance-run").click();
-  await expect(view).toHaveAttribute("data-state", "running");
+  // The breaker answers fast enough that "running" can come and go between two polls, so the
+  // second check is told from the first by its agent and its run, not by catching the spinner.
+  await expect(view).toHaveAttribute("data-agent", "breaks-terminal");
+  await expect(view).not.toHaveAttribute("data-run", firstRun, { timeout: 20_000 });
   await expect(view).toHaveAttribute("data-state", "done", { timeout: 20_000 });
   await expect(page.getByTestId("conformance-report")).toHaveAttribute("data-must-failed", "yes");
   await expect(page.getByTestId("conformance-summary")).toContainText("1 MUST rule broken");
