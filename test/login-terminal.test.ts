@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -134,6 +135,15 @@ describe("LoginTerminal", () => {
     }
   }
 
+  /** A loopback port that was free a moment ago, so a connection to it is refused. */
+  async function closedPort(): Promise<number> {
+    const srv = createServer();
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+    const { port } = srv.address() as { port: number };
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    return port;
+  }
+
   async function until(check: () => boolean, ms = 5000): Promise<void> {
     const end = Date.now() + ms;
     while (!check()) {
@@ -149,11 +159,13 @@ describe("LoginTerminal", () => {
     assert.ok(spec);
     assert.deepEqual(spec.argv.slice(2), ["acp", "--login"]);
     // The recorded method env points at the recording's home; this run gets its own fresh one.
-    const env = childEnv({ ...process.env, HOME: root }, { KIMI_DISABLE_TELEMETRY: "1" }, spec.env, { KIMI_CODE_HOME: home });
+    // Its OAuth host is a loopback port nobody listens on: no test may reach (or even resolve) auth.kimi.com.
+    const env = childEnv({ ...process.env, HOME: root }, { KIMI_DISABLE_TELEMETRY: "1" }, spec.env, { KIMI_CODE_HOME: home, KIMI_CODE_OAUTH_HOST: `http://127.0.0.1:${await closedPort()}` });
     const result = await run({ argv: spec.argv, env });
     process.stdout.write(`# kimi acp --login offline: exit ${result.exitCode} signal ${result.signal} after ${result.ms} ms\n# output: ${JSON.stringify(result.output)}\n`);
     assert.ok(result.output.length > 0, "some output");
     assert.match(result.output, /Login failed/);
+    assert.match(result.output, /127\.0\.0\.1/, "the login went to the loopback host it was given");
     assert.equal(result.signal, null);
     assert.equal(typeof result.exitCode, "number");
     assert.notEqual(result.exitCode, 0);
