@@ -51,8 +51,10 @@ import { activeFaults, relayMade } from "../lib/fault-notes";
 import { actionStates, authMethodFor, flowFor, lastError, type LocalRequest, openLocalRequests, pendingClientRequests, runCaption, type Scoped, scopedTo } from "../lib/run-scope";
 import { Transcript } from "./Transcript";
 import { usePref } from "../lib/client/use-ui-pref";
+import { DEFAULT_PANES } from "../lib/client/ui-prefs";
 import { useDeepLink } from "../lib/client/use-deep-link";
-import { afterClear, clearMark, type ClearMarks } from "../lib/log-clear";
+import { afterClear, clearMark } from "../lib/log-clear";
+import { useClearMarks } from "../lib/client/use-clear-marks";
 import { EmptyLog, emptyReason, LogClear } from "./LogClear";
 import { AgentSnippets } from "./AgentSnippets";
 
@@ -75,8 +77,9 @@ export function Playground() {
   const [composerOpen, setComposerOpen] = usePref("composerOpen", false);
   const [composerHeight, setComposerHeight] = usePref("composerHeight", 0);
   const [detailView, setDetailView] = usePref("detailView", "tree");
-  // Clear for a run's log: the newest seq hidden, per run (lib/log-clear.ts); nothing is deleted.
-  const [clearMarks, setClearMarks] = useState<ClearMarks>({});
+  const [panes, setPanes] = usePref("panes", DEFAULT_PANES);
+  // Clear for a run's log: the newest seq hidden, per run (lib/log-clear.ts); nothing is deleted; kept across reloads.
+  const clearMarks = useClearMarks(state.runs, state.server !== undefined);
   // Remembered across reloads (lib/client/ui-prefs.ts): tab, filters, caps, scenario, composer, views, agent.
   const [side, setSide] = usePref("side", "detail");
   // The sequence diagram: in the side pane, or across the centre column in place of the frame list.
@@ -137,7 +140,8 @@ export function Playground() {
   // Derived views; recomputed when the log's version bumps.
   const methods = useMemo(() => methodsOf(frames), [frames, log.version]);
   const deferredFilter = useDeferredValue(filter);
-  const cleared = useMemo(() => afterClear(frames, log.runId === undefined ? undefined : clearMarks[log.runId]), [frames, log.version, log.runId, clearMarks]);
+  const logMark = clearMarks.markOf(log.runId);
+  const cleared = useMemo(() => afterClear(frames, logMark), [frames, log.version, logMark]);
   const shown = useMemo(() => applyFilter(cleared.visible, deferredFilter), [cleared, deferredFilter]);
   const auth = useMemo(() => authMethods(frames), [frames, log.version]);
   const facts = useMemo(() => sessionFacts(frames, (seq) => store.frame(seq)), [frames, log.version, store]);
@@ -259,11 +263,8 @@ export function Playground() {
     },
     notify: (message, hint) => store.addNotice("warn", message, hint),
   });
-  const clearLog = (): void => {
-    const mark = clearMark(frames);
-    if (log.runId !== undefined && mark !== undefined) setClearMarks({ ...clearMarks, [log.runId]: mark });
-  };
-  const showCleared = (): void => setClearMarks(Object.fromEntries(Object.entries(clearMarks).filter(([runId]) => runId !== log.runId)));
+  const clearLog = (): void => clearMarks.setMark(log.runId, clearMark(frames));
+  const showCleared = (): void => clearMarks.unset(log.runId);
   const emptyWhy = emptyReason(frames.length, cleared.visible.length, shown.length);
   const ctx: TemplateContext = {
     cwd: cwd || state.server?.defaultCwd || "/",
@@ -314,7 +315,7 @@ export function Playground() {
         switchEffect={running ? `Switching restarts the agent as ${state.catalog.find((c) => c.id === agentId)?.label ?? agentId} with the new profile, in a fresh home` : "Nothing is running: switching starts no agent (press Start afterwards)"}
       />
       <NoticeList notices={state.notices} onDismiss={(id) => store.dismissNotice(id)} />
-      <Workspace>
+      <Workspace panes={panes} onPanesChange={setPanes}>
         <div className="sidebar">
           <ConnectPanel
             catalog={state.catalog}

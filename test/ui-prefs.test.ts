@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EMPTY_FILTER } from "../lib/filters";
-import { afterClear, clearMark } from "../lib/log-clear";
-import { looksLikeSecret, parsePrefs, type PrefsStorage, PREFS_KEY, PREFS_VERSION, prefOr, serializePrefs, UiPrefsStore } from "../lib/client/ui-prefs";
+import { afterClear, clearMark, keptMarks, runKey } from "../lib/log-clear";
+import { DEFAULT_PANES, groupLayout, looksLikeSecret, MAX_CLEAR_MARKS, type PaneLayout, panesAfter, parsePrefs, type PrefsStorage, PREFS_KEY, PREFS_VERSION, prefOr, readPanes, serializePrefs, UiPrefsStore } from "../lib/client/ui-prefs";
 import type { ClientCaps, Frame } from "../lib/wire";
 
 class MapStorage implements PrefsStorage {
@@ -151,4 +151,82 @@ test("Clear hides the frames up to the mark and counts them; later frames show",
   assert.deepEqual(afterClear(frames, 8), { visible: [], hidden: 5 });
   assert.deepEqual(afterClear(frames, 0).hidden, 0);
   assert.deepEqual(afterClear(frames, 4).visible.map((f) => f.seq), [5, 8]);
+});
+
+const OPEN = { sidebar: false, inspector: false };
+const doc = (prefs: Record<string, unknown>): string => JSON.stringify({ v: PREFS_VERSION, prefs });
+
+test("pane sizes and folds survive a reload; the library's layout gives the centre the rest", () => {
+  const storage = new MapStorage();
+  const panes: PaneLayout = { sizes: { sidebar: 17.5, inspector: 48.25 }, folded: { sidebar: true, inspector: false } };
+  new UiPrefsStore(storage).set("panes", panes);
+  const restored = prefOr(new UiPrefsStore(storage).get(), "panes", DEFAULT_PANES);
+  assert.deepEqual(restored, panes);
+  assert.deepEqual(groupLayout(restored), { sidebar: 17.5, centre: 34.25, inspector: 48.25 });
+  assert.deepEqual(groupLayout(DEFAULT_PANES), { sidebar: 20, centre: 46, inspector: 34 });
+});
+
+test("a corrupt or out-of-range stored pane layout is the default layout, as a whole; other prefs stay", () => {
+  const bad: unknown[] = [
+    "wide",
+    null,
+    [],
+    { sizes: { sidebar: 20, inspector: 34 } },
+    { sizes: { sidebar: 20, inspector: 34 }, folded: { sidebar: "yes", inspector: false } },
+    { sizes: { sidebar: 20 }, folded: OPEN },
+    { sizes: { sidebar: "20", inspector: 34 }, folded: OPEN },
+    { sizes: { sidebar: Number.NaN, inspector: 34 }, folded: OPEN },
+    { sizes: { sidebar: 2, inspector: 34 }, folded: OPEN },
+    { sizes: { sidebar: 20, inspector: 85 }, folded: OPEN },
+    { sizes: { sidebar: -20, inspector: 34 }, folded: OPEN },
+    { sizes: { sidebar: 45, inspector: 50 }, folded: OPEN },
+  ];
+  for (const panes of bad) {
+    const read = parsePrefs(doc({ panes, side: "auth" }));
+    assert.equal(read.panes, undefined, JSON.stringify(panes));
+    assert.deepEqual(prefOr(read, "panes", DEFAULT_PANES), DEFAULT_PANES);
+    assert.equal(read.side, "auth");
+  }
+  // JSON has no NaN or Infinity; a number too big to be a share is out of range like any other.
+  assert.equal(readPanes({ sizes: { sidebar: 1e308, inspector: 34 }, folded: OPEN }), undefined);
+  // The limits themselves are in range; extra fields are not kept.
+  assert.deepEqual(readPanes({ sizes: { sidebar: 5, inspector: 80, centre: 15 }, folded: { ...OPEN, extra: true } }), { sizes: { sidebar: 5, inspector: 80 }, folded: OPEN });
+  // Setting an invalid layout forgets the stored one rather than keeping junk.
+  const store = new UiPrefsStore(new MapStorage());
+  store.set("panes", { sizes: { sidebar: 30, inspector: 30 }, folded: OPEN });
+  store.set("panes", { sizes: { sidebar: 60, inspector: 60 }, folded: OPEN });
+  assert.equal(store.get().panes, undefined);
+});
+
+test("after a drag an open pane takes its new size; a folded one keeps its open size; an impossible change keeps the old sizes", () => {
+  const prev: PaneLayout = { sizes: { sidebar: 20, inspector: 34 }, folded: OPEN };
+  assert.deepEqual(panesAfter(prev, { sidebar: 22.123, centre: 30, inspector: 47.877 }, OPEN), { sizes: { sidebar: 22.12, inspector: 47.88 }, folded: OPEN });
+  // Folded to its rail (2% of the width): the stored size stays the open one, so unfolding restores it.
+  assert.deepEqual(panesAfter(prev, { sidebar: 2.1, centre: 61.9, inspector: 36 }, { sidebar: true, inspector: false }), { sizes: { sidebar: 20, inspector: 36 }, folded: { sidebar: true, inspector: false } });
+  // A layout without a pane's size, or one the reader would refuse, keeps the previous sizes.
+  assert.deepEqual(panesAfter(prev, { centre: 50 }, OPEN), prev);
+  assert.deepEqual(panesAfter(prev, { sidebar: 50, centre: 5, inspector: 45 }, OPEN).sizes, prev.sizes);
+});
+
+test("Clear marks: keyed by run id and start time, checked field by field, kept only for listed runs", () => {
+  const run1 = { runId: "run-1", startedAt: 1764651000123 };
+  const run2 = { runId: "run-2", startedAt: 1764651000999 };
+  assert.equal(runKey(run1), "run-1@1764651000123");
+  const storage = new MapStorage();
+  new UiPrefsStore(storage).set("clearMarks", { [runKey(run1)]: 12, [runKey(run2)]: 0 });
+  assert.deepEqual(prefOr(new UiPrefsStore(storage).get(), "clearMarks", {}), { "run-1@1764651000123": 12, "run-2@1764651000999": 0 });
+  // Malformed keys and seqs that are not counts are dropped; the good mark stays.
+  const read = parsePrefs(doc({ clearMarks: { "run-1@5": 3, "run 1@5": 3, "run-2": 4, "run-3@6": -1, "run-4@7": 1.5, "run-5@8": "9", "<img>@9": 1 } }));
+  assert.deepEqual(read.clearMarks, { "run-1@5": 3 });
+  const many = Object.fromEntries(Array.from({ length: MAX_CLEAR_MARKS + 50 }, (_, i) => [`run-${i}@1`, i]));
+  assert.equal(Object.keys(parsePrefs(doc({ clearMarks: many })).clearMarks ?? {}).length, MAX_CLEAR_MARKS);
+
+  const marks = { [runKey(run1)]: 12, [runKey(run2)]: 7 };
+  // Both runs listed: the same object (no write needed).
+  assert.equal(keptMarks(marks, [run2, run1]), marks);
+  // run-1 cleared from the list: its mark goes.
+  assert.deepEqual(keptMarks(marks, [run2]), { [runKey(run2)]: 7 });
+  // A new server start lists a different run-1 (same id, later start): the old mark must not hide its frames.
+  assert.deepEqual(keptMarks(marks, [{ runId: "run-1", startedAt: run1.startedAt + 60_000 }]), {});
+  assert.deepEqual(keptMarks({}, []), {});
 });

@@ -131,4 +131,10 @@ export class PlaygroundPage {
   async filterText(text: string): Promise<void> {
     await this.page.getByTestId("filter-text").fill(text);
   }
+
+  /** Reload the tab (same server start) and wait until it is connected again. */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await expect(this.page.getByTestId("connection")).toHaveAttribute("data-state", "open");
+  }
 }

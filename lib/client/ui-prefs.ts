@@ -1,7 +1,7 @@
 /**
  * UI settings remembered across reloads: the side tab, the filters, the client capability ticks,
- * the scenario, the composer, the theme choice, the sequence view, the agent picker and the frame
- * detail's view. Framework-free (a store with get/set/subscribe over a Storage-like object) so the
+ * the scenario, the composer, the theme choice, the sequence view, the agent picker, the frame
+ * detail's view, the side panes' sizes and folds, and each run's Clear mark. Framework-free (a store with get/set/subscribe over a Storage-like object) so the
  * node tests drive it with a Map; React reads it through lib/client/use-ui-pref.ts.
  *
  * What is stored is read back as untrusted data: one versioned key, every field checked against its
@@ -11,6 +11,7 @@
  */
 import type { FrameFilter } from "../filters";
 import { LANES, type Lane } from "../lanes";
+import type { ClearMarks } from "../log-clear";
 import type { ClientCaps } from "../wire";
 
 export const PREFS_KEY = "acp-playground.ui-prefs";
@@ -23,6 +24,27 @@ export const THEMES = ["system", "light", "dark"] as const;
 export type ThemeChoice = (typeof THEMES)[number];
 export const DETAIL_VIEWS = ["tree", "pretty", "raw"] as const;
 export type DetailView = (typeof DETAIL_VIEWS)[number];
+
+/** The workspace's side panes (components/Workspace.tsx); the centre pane takes what they leave. */
+export const SIDE_PANES = ["sidebar", "inspector"] as const;
+export type SidePaneId = (typeof SIDE_PANES)[number];
+/**
+ * The side panes as the user left them: each one's open size in % of the workspace (kept while it
+ * is folded, so unfolding brings that size back) and whether it is folded to its rail.
+ */
+export interface PaneLayout {
+  sizes: Record<SidePaneId, number>;
+  folded: Record<SidePaneId, boolean>;
+}
+export const DEFAULT_PANES: PaneLayout = { sizes: { sidebar: 20, inspector: 34 }, folded: { sidebar: false, inspector: false } };
+/**
+ * What a stored layout may hold, in %: each side pane between min and max, both together at most
+ * `together`, so the centre always keeps a share. The panes' own px limits apply on top when the
+ * layout is restored (the library validates it against the current width).
+ */
+export const PANE_SIZE = { min: 5, max: 80, together: 90 } as const;
+/** A stored Clear mark per listed run at most; runs beyond this many are long gone from the list. */
+export const MAX_CLEAR_MARKS = 500;
 
 export interface UiPrefs {
   side: SideTab;
@@ -37,6 +59,9 @@ export interface UiPrefs {
   seqWide: boolean;
   agentId: string;
   detailView: DetailView;
+  panes: PaneLayout;
+  /** Clear marks by run key (lib/log-clear.ts runKey), pruned to the listed runs. */
+  clearMarks: ClearMarks;
 }
 export type PrefKey = keyof UiPrefs;
 /** What storage holds: object prefs partially (a field the app adds later keeps its default). */
@@ -85,6 +110,44 @@ function readCaps(v: unknown): Partial<ClientCaps> | undefined {
   return caps as Partial<ClientCaps>;
 }
 
+const isPaneSize = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= PANE_SIZE.min && v <= PANE_SIZE.max;
+
+/** All or nothing: a stored layout with any field missing, of the wrong type or out of range is the default layout. */
+export function readPanes(v: unknown): PaneLayout | undefined {
+  if (!isRecord(v) || !isRecord(v.sizes) || !isRecord(v.folded)) return undefined;
+  const { sizes, folded } = v;
+  const sidebar = sizes.sidebar;
+  const inspector = sizes.inspector;
+  if (!isPaneSize(sidebar) || !isPaneSize(inspector) || sidebar + inspector > PANE_SIZE.together) return undefined;
+  if (!isBool(folded.sidebar) || !isBool(folded.inspector)) return undefined;
+  return { sizes: { sidebar, inspector }, folded: { sidebar: folded.sidebar, inspector: folded.inspector } };
+}
+
+/**
+ * The stored panes after a layout change the user made: an open pane takes its new size (as the
+ * library reports it, in %), a folded one keeps its open size; the result is checked like a stored
+ * one, and a change that would not pass keeps the previous layout's sizes.
+ */
+export function panesAfter(prev: PaneLayout, layout: Readonly<Record<string, number>>, folded: Record<SidePaneId, boolean>): PaneLayout {
+  const size = (id: SidePaneId): number => (folded[id] || !isPaneSize(layout[id]) ? prev.sizes[id] : Math.round(layout[id] * 100) / 100);
+  return readPanes({ sizes: { sidebar: size("sidebar"), inspector: size("inspector") }, folded }) ?? { sizes: prev.sizes, folded: { ...folded } };
+}
+
+/** The library's layout (panel id → %) for the stored panes, open sizes; folding is applied after. */
+export function groupLayout(panes: PaneLayout): Record<SidePaneId | "centre", number> {
+  const { sidebar, inspector } = panes.sizes;
+  return { sidebar, centre: Math.round((100 - sidebar - inspector) * 100) / 100, inspector };
+}
+
+const RUN_KEY = /^[A-Za-z0-9_.:-]{1,100}@\d{1,16}$/;
+/** Field by field: a mark with a malformed run key or a seq that is not a count is dropped, the rest stay. */
+function readClearMarks(v: unknown): ClearMarks | undefined {
+  if (!isRecord(v)) return undefined;
+  const marks: Record<string, number> = {};
+  for (const [key, seq] of Object.entries(v).slice(0, MAX_CLEAR_MARKS)) if (RUN_KEY.test(key) && Number.isSafeInteger(seq) && (seq as number) >= 0) marks[key] = seq as number;
+  return marks;
+}
+
 /** Each field's reader: the value when it has the right shape, else undefined (the field is dropped). */
 const READERS: { [K in PrefKey]-?: (v: unknown) => StoredPrefs[K] | undefined } = {
   side: (v) => (oneOf(SIDE_TABS)(v) ? v : undefined),
@@ -97,6 +160,8 @@ const READERS: { [K in PrefKey]-?: (v: unknown) => StoredPrefs[K] | undefined } 
   seqWide: (v) => (isBool(v) ? v : undefined),
   agentId: (v) => (shortText(v) ? v : undefined),
   detailView: (v) => (oneOf(DETAIL_VIEWS)(v) ? v : undefined),
+  panes: readPanes,
+  clearMarks: readClearMarks,
 };
 
 function readField<K extends PrefKey>(key: K, value: unknown, into: StoredPrefs): void {
