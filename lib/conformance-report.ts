@@ -75,10 +75,31 @@ export function toConformanceJson(report: ReportInput, frames: readonly Frame[])
 
 const MARK: Record<RuleVerdict, string> = { pass: "pass", fail: "FAIL", "not-applicable": "n/a" };
 
+/**
+ * The processes whose agent answered initialize with another version than the one asked for,
+ * grouped: "asked v2, answered v1 in 4 of 4 processes (none, terminal, legacy, both)".
+ */
+export function protocolMismatches(json: ConformanceJson): string[] {
+  const groups = new Map<string, { requested: number; negotiated: number; names: string[] }>();
+  for (const s of json.sessions) {
+    if (s.negotiated === null || s.negotiated === s.requested) continue;
+    const key = `${s.requested}>${s.negotiated}`;
+    const g = groups.get(key) ?? { requested: s.requested, negotiated: s.negotiated, names: [] };
+    g.names.push(s.name);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => {
+    const asked = json.sessions.filter((s) => s.requested === g.requested).length;
+    return `asked v${g.requested}, answered v${g.negotiated} in ${g.names.length} of ${asked} processes (${g.names.join(", ")})`;
+  });
+}
+
 /** A plain table: one line per rule, failures with their detail and first evidence under them. */
 export function formatConformanceTable(json: ConformanceJson): string {
   const who = `${json.agent.name ?? json.agent.id}${json.agent.version ? ` ${json.agent.version}` : ""}`;
-  const lines = [`Conformance of ${who} (${json.agent.id}) · protocol ${json.protocolVersion ?? "none answered"} · checked v${json.protocolsChecked.join(", v")}`, ""];
+  const lines = [`Conformance of ${who} (${json.agent.id}) · protocol ${json.protocolVersion ?? "none answered"} · checked v${json.protocolsChecked.join(", v")}`];
+  for (const m of protocolMismatches(json)) lines.push(`Negotiated a different version than requested: ${m}`);
+  lines.push("");
   const idWidth = Math.max(...json.rules.map((r) => r.id.length), 4);
   lines.push(`${"verdict".padEnd(8)} ${"level".padEnd(7)} ${"rule".padEnd(idWidth)}  detail`);
   for (const r of json.rules) {
@@ -97,7 +118,10 @@ function xmlEscape(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
 }
 
-/** JUnit: a testcase per rule; a failed MUST is a <failure>, a failed SHOULD a skipped-with-message warning, n/a skipped. */
+/**
+ * JUnit: a testcase per rule; a failed MUST is a <failure>, a failed SHOULD a skipped-with-message
+ * warning, n/a skipped. The suite's properties say which versions were requested and answered.
+ */
 export function formatConformanceJunit(json: ConformanceJson, timestamp?: string): string {
   const failures = json.rules.filter((r) => r.verdict === "fail" && r.level === "MUST").length;
   const skipped = json.rules.filter((r) => r.verdict === "not-applicable" || (r.verdict === "fail" && r.level === "SHOULD")).length;
@@ -105,6 +129,10 @@ export function formatConformanceJunit(json: ConformanceJson, timestamp?: string
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>'];
   lines.push(`<testsuites name="${suite}" tests="${json.rules.length}" failures="${failures}" errors="0">`);
   lines.push(`  <testsuite name="${suite}" tests="${json.rules.length}" failures="${failures}" errors="0" skipped="${skipped}"${timestamp ? ` timestamp="${xmlEscape(timestamp)}"` : ""}>`);
+  const negotiated = [...new Set(json.sessions.flatMap((s) => (s.negotiated === null ? [] : [s.negotiated])))].sort((a, b) => a - b);
+  lines.push("    <properties>", `      <property name="acp.protocol.requested" value="${xmlEscape(json.protocolsChecked.join(","))}"/>`, `      <property name="acp.protocol.negotiated" value="${xmlEscape(negotiated.join(",") || "none")}"/>`);
+  for (const m of protocolMismatches(json)) lines.push(`      <property name="acp.protocol.mismatch" value="${xmlEscape(m)}"/>`);
+  lines.push("    </properties>");
   for (const r of json.rules) {
     lines.push(`    <testcase classname="${xmlEscape(`${json.agent.id}.${r.side}`)}" name="${xmlEscape(`${r.level} ${r.id}`)}">`);
     const evidence = r.evidence.map((e) => `#${e.seq} [${e.session}] ${e.dir} ${e.excerpt}`).join("\n");

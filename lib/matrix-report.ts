@@ -81,8 +81,20 @@ export interface ProbeCell {
     command: string[];
   };
   profile: { name: string; kind: ProfileKind };
-  /** authMethods: the advertised ids; methods: the same, each with its type (and an env_var method's variables). */
-  initialize: { ok: boolean; ms: number | null; protocolVersion: number | null; authMethods: string[]; methods?: AdvertisedMethod[]; error?: ProbeError };
+  /**
+   * requestedProtocolVersion: what initialize asked for (`--protocol`; absent in reports written
+   * before it was recorded); protocolVersion: what the agent answered, which the cell then spoke.
+   * authMethods: the advertised ids; methods: the same, each with its type (and an env_var method's variables).
+   */
+  initialize: {
+    ok: boolean;
+    ms: number | null;
+    requestedProtocolVersion?: number;
+    protocolVersion: number | null;
+    authMethods: string[];
+    methods?: AdvertisedMethod[];
+    error?: ProbeError;
+  };
   /**
    * Sent only for an env_var method whose variables the profile supplies (they are in the agent's
    * environment from its spawn): `authenticate` with that method id, before session/new.
@@ -103,6 +115,31 @@ export interface ProbeCell {
 /** "agentId × profileName": how a cell is named in every output and in error messages. */
 export function cellKey(cell: { agent: { id: string }; profile: { name: string } }): string {
   return `${cell.agent.id} × ${cell.profile.name}`;
+}
+
+/** The versions the cells' initialize asked for, ascending (one for any run of the CLI or the UI); empty when none recorded it. */
+export function requestedProtocols(cells: readonly ProbeCell[]): number[] {
+  return [...new Set(cells.flatMap((c) => (c.initialize.requestedProtocolVersion === undefined ? [] : [c.initialize.requestedProtocolVersion])))].sort((a, b) => a - b);
+}
+
+/** "v2" / "v1, v2" / "not recorded": the requested version as every rendering's header states it. */
+export function requestedProtocolText(cells: readonly ProbeCell[]): string {
+  const versions = requestedProtocols(cells);
+  return versions.length === 0 ? "not recorded" : versions.map((v) => `v${v}`).join(", ");
+}
+
+/** The version the agent answered when it is not the one asked for; undefined when they agree or either is unknown. */
+export function protocolMismatch(cell: ProbeCell): { requested: number; negotiated: number } | undefined {
+  const { requestedProtocolVersion: requested, protocolVersion: negotiated } = cell.initialize;
+  return requested !== undefined && negotiated !== null && negotiated !== requested ? { requested, negotiated } : undefined;
+}
+
+/** A cell's protocol in one word: "v2", "v1 (asked v2)" when the agent answered another version, "–" before an answer. */
+function protocolColumn(cell: ProbeCell): string {
+  const v = cell.initialize.protocolVersion;
+  if (v === null) return "–";
+  const miss = protocolMismatch(cell);
+  return miss ? `v${v} (asked v${miss.requested})` : `v${v}`;
 }
 
 /** agentId → profileName → expected verdict. */
@@ -212,16 +249,20 @@ function expectedFor(cell: ProbeCell, comparison: Comparison | undefined): Misma
   return comparison?.mismatches.find((m) => m.key === cellKey(cell));
 }
 
-/** Plain text, one row per cell, columns padded: for terminals and CI logs. */
+/**
+ * Plain text, one row per cell, columns padded: for terminals and CI logs. The first line states
+ * the protocol version initialize asked for; the PROTOCOL column, the one each agent answered.
+ */
 export function formatTable(cells: readonly ProbeCell[], comparison?: Comparison): string {
   const prompted = cells.some((c) => c.prompt !== undefined);
-  const header = ["AGENT", "PROFILE", "VERDICT", "INITIALIZE", "SESSION/NEW", ...(prompted ? ["PROMPT"] : []), "TOTAL", "AUTH METHODS"];
+  const header = ["AGENT", "PROFILE", "VERDICT", "PROTOCOL", "INITIALIZE", "SESSION/NEW", ...(prompted ? ["PROMPT"] : []), "TOTAL", "AUTH METHODS"];
   if (comparison) header.push("EXPECTED");
   const rows = cells.map((cell) => {
     const row = [
       cell.agent.id,
       cell.profile.name,
       verdictText(cell),
+      protocolColumn(cell),
       cell.initialize.ok ? seconds(cell.initialize.ms) : "failed",
       cell.sessionNew.ok ? seconds(cell.sessionNew.ms) : cell.sessionNew.error ? `${cell.sessionNew.error.code} ${seconds(cell.sessionNew.ms)}` : "–",
       ...(prompted ? [promptColumn(cell)] : []),
@@ -237,7 +278,13 @@ export function formatTable(cells: readonly ProbeCell[], comparison?: Comparison
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells_: string[]): string => cells_.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+  return `${[protocolHeadline(cells), line(header), ...rows.map(line)].join("\n")}\n`;
+}
+
+/** "Protocol requested: v2; 1 cell answered another version (see PROTOCOL)". */
+function protocolHeadline(cells: readonly ProbeCell[]): string {
+  const differ = cells.filter((c) => protocolMismatch(c) !== undefined).length;
+  return `Protocol requested: ${requestedProtocolText(cells)}${differ ? `; ${differ} cell(s) answered another version (see PROTOCOL)` : ""}`;
 }
 
 /** Every cell, frames included: the machine-readable record (and what a bug report attaches). */
@@ -267,6 +314,7 @@ export function formatMarkdown(cells: readonly ProbeCell[], opts: { comparison?:
   const out: string[] = [];
   out.push(`### ${opts.title ?? "ACP auth matrix"}`, "");
   if (opts.note) out.push(mdEscape(opts.note), "");
+  out.push(`Protocol requested: **${requestedProtocolText(cells)}**`, "");
   const agentHeads = agents.map((id) => {
     const any = cells.find((c) => c.agent.id === id && c.agent.name);
     return mdEscape(any ? `${id} (${agentTitle(any)})` : id);
@@ -278,7 +326,8 @@ export function formatMarkdown(cells: readonly ProbeCell[], opts: { comparison?:
       const cell = byKey.get(`${agentId} × ${profile}`);
       if (!cell) return "";
       const miss = expectedFor(cell, opts.comparison);
-      const text = `${VERDICT_ICON[cell.verdict]} ${verdictText(cell)} · ${seconds(cell.ms)}`;
+      const differs = protocolMismatch(cell);
+      const text = `${VERDICT_ICON[cell.verdict]} ${verdictText(cell)} · ${seconds(cell.ms)}${differs ? ` · answered v${differs.negotiated}` : ""}`;
       return mdEscape(miss ? `${text} — **expected ${miss.expected}**` : text);
     });
     out.push(`| ${mdEscape(profile)} (\`${kind}\`) | ${row.join(" | ")} |`);
@@ -293,6 +342,11 @@ export function formatMarkdown(cells: readonly ProbeCell[], opts: { comparison?:
       "",
     );
   }
+  const differ = cells.flatMap((c) => {
+    const m = protocolMismatch(c);
+    return m ? [`\`${cellKey(c)}\` answered v${m.negotiated} (asked v${m.requested})`] : [];
+  });
+  if (differ.length > 0) out.push(`**${differ.length} cell(s) negotiated a different protocol version than requested:** ${differ.map(mdEscape).join("; ")}.`, "");
   // Shared wording with the timeline and Guided (lib/error-codes.ts).
   const unproven = sessionCreatedNote(cells.map((c) => c.verdict));
   if (unproven) out.push(`_${mdEscape(unproven)}_`, "");
@@ -301,7 +355,7 @@ export function formatMarkdown(cells: readonly ProbeCell[], opts: { comparison?:
     out.push(`- agent: ${mdEscape(agentTitle(cell) || "(no agentInfo)")}; command: \`${joinCommandLine(cell.agent.command).replace(/`/g, "'")}\``);
     out.push(`- profile: ${mdEscape(cell.profile.name)} (\`${cell.profile.kind}\`)`);
     out.push(
-      `- initialize: ${cell.initialize.ok ? `ok in ${seconds(cell.initialize.ms)}, protocolVersion ${cell.initialize.protocolVersion}, authMethods [${cell.initialize.authMethods.map(mdEscape).join(", ")}]` : "failed"}`,
+      `- initialize: ${cell.initialize.ok ? `ok in ${seconds(cell.initialize.ms)}, protocolVersion ${cell.initialize.protocolVersion}${requestedNote(cell)}, authMethods [${cell.initialize.authMethods.map(mdEscape).join(", ")}]` : `failed${requestedNote(cell)}`}`,
     );
     out.push(`- auth method types: ${mdEscape(methodsText(cellMethods(cell)))}`);
     if (cell.authenticate) {
@@ -321,6 +375,12 @@ export function formatMarkdown(cells: readonly ProbeCell[], opts: { comparison?:
   return `${out.join("\n").trimEnd()}\n`;
 }
 
+/** " (requested 2)" after a cell's protocol, when it recorded the request. */
+function requestedNote(cell: ProbeCell): string {
+  const r = cell.initialize.requestedProtocolVersion;
+  return r === undefined ? "" : ` (requested ${r}${protocolMismatch(cell) ? ", **a different version**" : ""})`;
+}
+
 function xmlEscape(text: string): string {
   // XML 1.0 cannot carry most control characters even escaped; drop them rather than emit a broken file.
   return text
@@ -334,7 +394,8 @@ function xmlEscape(text: string): string {
 
 /**
  * JUnit XML, one testcase per cell (classname = agent id, name = profile name), so CI systems
- * show the matrix as tests. A cell fails only when it differs from the expectations.
+ * show the matrix as tests. A cell fails only when it differs from the expectations. The suite's
+ * properties carry the requested protocol version; each cell's output, the one it negotiated.
  */
 export function formatJunit(cells: readonly ProbeCell[], opts: { comparison?: Comparison; suiteName?: string; timestamp?: string } = {}): string {
   const failures = opts.comparison?.mismatches.length ?? 0;
@@ -344,11 +405,14 @@ export function formatJunit(cells: readonly ProbeCell[], opts: { comparison?: Co
   lines.push(`<testsuites name="${suite}" tests="${cells.length}" failures="${failures}" errors="0" time="${total.toFixed(3)}">`);
   lines.push(
     `  <testsuite name="${suite}" tests="${cells.length}" failures="${failures}" errors="0" skipped="0" time="${total.toFixed(3)}"${opts.timestamp ? ` timestamp="${xmlEscape(opts.timestamp)}"` : ""}>`,
+    "    <properties>",
+    `      <property name="acp.protocol.requested" value="${xmlEscape(requestedProtocols(cells).join(",") || "not recorded")}"/>`,
+    "    </properties>",
   );
   for (const cell of cells) {
     const attrs = `classname="${xmlEscape(cell.agent.id)}" name="${xmlEscape(cell.profile.name)}" time="${(cell.ms / 1000).toFixed(3)}"`;
     const miss = expectedFor(cell, opts.comparison);
-    const out = [`verdict: ${cell.verdict}`, `agent: ${agentTitle(cell) || "(no agentInfo)"}`, `profile kind: ${cell.profile.kind}`, `auth methods: ${methodsText(cellMethods(cell))}`];
+    const out = [`verdict: ${cell.verdict}`, `agent: ${agentTitle(cell) || "(no agentInfo)"}`, `profile kind: ${cell.profile.kind}`, `protocol: ${protocolLine(cell)}`, `auth methods: ${methodsText(cellMethods(cell))}`];
     if (cell.authenticate) out.push(`authenticate: ${cell.authenticate.methodId} (env_var) ${cell.authenticate.ok ? "ok" : cell.authenticate.error ? `error ${cell.authenticate.error.code}` : "no answer"}`);
     if (cell.prompt) out.push(`session/prompt: ${cell.prompt.ok ? `answered, stopReason ${cell.prompt.stopReason ?? "?"}` : cell.prompt.error ? `error ${cell.prompt.error.code} ${cell.prompt.error.message}` : "no answer"}`);
     if (cell.detail) out.push(`detail: ${cell.detail}`);
@@ -361,6 +425,13 @@ export function formatJunit(cells: readonly ProbeCell[], opts: { comparison?: Co
   }
   lines.push("  </testsuite>", "</testsuites>");
   return `${lines.join("\n")}\n`;
+}
+
+/** "requested v2, negotiated v1 (a different version)": one cell's protocol for JUnit's output. */
+function protocolLine(cell: ProbeCell): string {
+  const r = cell.initialize.requestedProtocolVersion;
+  const n = cell.initialize.protocolVersion;
+  return `requested ${r === undefined ? "not recorded" : `v${r}`}, negotiated ${n === null ? "none" : `v${n}`}${protocolMismatch(cell) ? " (a different version)" : ""}`;
 }
 
 // ─── Shards: one matrix over many CI jobs ─────────────────────────────────────────────────────
@@ -411,18 +482,27 @@ export const SHARD_REPORT_FORMAT = "acp-playground-matrix-shard";
 /**
  * What `--shard K/N --format json` writes: the cells of one shard, and the plan (every cell key of
  * the whole matrix, in the unsharded run's order) so a merge can prove it has all of them.
+ * requestedProtocolVersion: the `--protocol` every cell asked for (absent in older reports), so a
+ * merge can refuse shards that asked for different versions even when a shard has no cells.
  */
 export interface ShardReport {
   format: typeof SHARD_REPORT_FORMAT;
   version: 1;
+  requestedProtocolVersion?: number;
   shard: ShardSpec;
   plan: string[];
   cells: ProbeCell[];
 }
 
-export function formatShardJson(spec: ShardSpec, plan: readonly string[], cells: readonly ProbeCell[]): string {
-  const report: ShardReport = { format: SHARD_REPORT_FORMAT, version: 1, shard: spec, plan: [...plan], cells: [...cells] };
+export function formatShardJson(spec: ShardSpec, plan: readonly string[], cells: readonly ProbeCell[], requestedProtocolVersion?: number): string {
+  const requested = requestedProtocolVersion ?? (requestedProtocols(cells).length === 1 ? requestedProtocols(cells)[0] : undefined);
+  const report: ShardReport = { format: SHARD_REPORT_FORMAT, version: 1, ...(requested === undefined ? {} : { requestedProtocolVersion: requested }), shard: spec, plan: [...plan], cells: [...cells] };
   return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** The versions a shard report says it asked for: its header's, else its cells'. */
+function shardRequested(report: ShardReport): number[] {
+  return report.requestedProtocolVersion !== undefined ? [report.requestedProtocolVersion] : requestedProtocols(report.cells);
 }
 
 export type MergeResult = { ok: true; cells: ProbeCell[] } | { ok: false; problem: string; hint: string };
@@ -433,12 +513,14 @@ function asShardReport(value: unknown): ShardReport | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const r = value as Partial<ShardReport>;
   if (r.format !== SHARD_REPORT_FORMAT || r.version !== 1) return undefined;
+  if (r.requestedProtocolVersion !== undefined && !Number.isInteger(r.requestedProtocolVersion)) return undefined;
   const s = r.shard;
   if (!s || !Number.isInteger(s.index) || !Number.isInteger(s.count) || s.count < 1 || s.index < 1 || s.index > s.count) return undefined;
   if (!Array.isArray(r.plan) || !r.plan.every((k) => typeof k === "string") || !Array.isArray(r.cells)) return undefined;
   const cellOk = (c: unknown): boolean => {
     const x = c as Partial<ProbeCell> | null;
-    return typeof x === "object" && x !== null && typeof x.agent?.id === "string" && typeof x.profile?.name === "string" && isVerdict(x.verdict);
+    const requested = x?.initialize?.requestedProtocolVersion;
+    return typeof x === "object" && x !== null && typeof x.agent?.id === "string" && typeof x.profile?.name === "string" && isVerdict(x.verdict) && (requested === undefined || Number.isInteger(requested));
   };
   return r.cells.every(cellOk) ? (r as ShardReport) : undefined;
 }
@@ -446,7 +528,8 @@ function asShardReport(value: unknown): ShardReport | undefined {
 /**
  * Join shard reports into the unsharded matrix, cells in the plan's order. Refused, saying which:
  * a file that is not a shard report; shards of different matrices (N or plan differ); a shard given
- * twice; a missing shard; a cell in two shards; a cell of the plan that no shard has.
+ * twice; shards that asked for different protocol versions; a missing shard; a cell in two
+ * shards; a cell of the plan that no shard has.
  */
 export function mergeShards(files: readonly { name: string; text: string }[]): MergeResult {
   if (files.length === 0) return { ok: false, problem: "merge needs the shard reports to join.", hint: MERGE_HINT };
@@ -472,10 +555,16 @@ export function mergeShards(files: readonly { name: string; text: string }[]): M
   const count = first.report.shard.count;
   const plan = first.report.plan;
   const byIndex = new Map<number, string>();
+  const askedFirst = reports.map((x) => ({ name: x.name, asked: shardRequested(x.report) })).find((x) => x.asked.length > 0);
   for (const { name, report } of reports) {
     if (report.shard.count !== count) return { ok: false, problem: `${name} is shard ${report.shard.index}/${report.shard.count}, but ${first.name} is shard ${first.report.shard.index}/${count}: they split the matrix differently.`, hint: MERGE_HINT };
     if (report.plan.length !== plan.length || report.plan.some((k, i) => k !== plan[i])) {
       return { ok: false, problem: `${name} and ${first.name} are shards of different matrices (their agent × profile plans differ).`, hint: "Run every shard with the same --agent, --agent-cmd, --profile and --profile-dir options." };
+    }
+    const asked = shardRequested(report);
+    if (askedFirst && asked.length > 0 && asked.join() !== askedFirst.asked.join()) {
+      const v = (list: number[]): string => list.map((n) => `v${n}`).join(", ");
+      return { ok: false, problem: `${name} asked for protocol ${v(asked)}, but ${askedFirst.name} asked for ${v(askedFirst.asked)}: they are different matrices.`, hint: "Run every shard with the same --protocol." };
     }
     const other = byIndex.get(report.shard.index);
     if (other !== undefined) return { ok: false, problem: `Shard ${report.shard.index}/${count} is given twice: ${other} and ${name} overlap.`, hint: MERGE_HINT };

@@ -12,10 +12,10 @@ import { formatConformanceJunit, formatConformanceTable, toConformanceJson } fro
 import { Redactor } from "../lib/redact";
 import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
-import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
 import { DEFAULT_REQUEST_TIMEOUT_MS, type ProtocolChoice, runConformance } from "../server/conformance-run";
+import { printUsage, runCli } from "../server/cli-main";
 import { PlaygroundError, UsageError } from "../server/errors";
-import { dirFlag, formatFlag, protocolFlag, timeoutFlag } from "../server/script-flags";
+import { dirFlag, formatFlag, protocolFlag, scriptFlags, timeoutFlag } from "../server/script-flags";
 import { OAuthEmulator } from "../server/oauth-emulator";
 import { ProfileStore } from "../server/profiles";
 
@@ -49,13 +49,8 @@ interface Args {
 
 function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Args {
   const args: Args = { protocols: [1, 2], format: "table", timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, dataDir: path.resolve(env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground")), help: false };
-  let flags: ReadFlag[];
-  try {
-    flags = readFlags(argv, { switches: new Set(), options: new Set(["agent", "agent-cmd", "protocol", "format", "out", "timeout", "data-dir"]), help: ["--help", "-h"] });
-  } catch (error) {
-    if (!(error instanceof FlagSyntaxError)) throw error;
-    throw new UsageError(...scriptFlagMessage(error.problem, `Options start with --; quote the command line given to --agent-cmd. ${SEE_HELP}`, SEE_HELP));
-  }
+  const options = new Set(["agent", "agent-cmd", "protocol", "format", "out", "timeout", "data-dir"]);
+  const flags = scriptFlags(argv, { options }, `Options start with --; quote the command line given to --agent-cmd. ${SEE_HELP}`, SEE_HELP);
   const seen = new Set<string>();
   for (const { name, value } of flags) {
     if (value === true) {
@@ -96,10 +91,7 @@ function parseArgs(argv: readonly string[], env: Readonly<Record<string, string 
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, process.env);
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (args.help) return printUsage(USAGE);
   const catalog = new Catalog(args.dataDir);
   if (catalog.error) process.stderr.write(`conformance: warning: ${catalog.error.message}\n`);
   let entry: CatalogEntry;
@@ -144,13 +136,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof PlaygroundError) process.stderr.write(`conformance: ${error.message}\n${error.hint ? `${error.hint}\n` : ""}`);
-    else process.stderr.write(`conformance: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+void runCli("conformance", main);

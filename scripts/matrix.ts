@@ -35,9 +35,9 @@ import type { ProtocolVersion } from "../lib/version";
 import { agentCommandEntry } from "../server/agent-cmd";
 import { Catalog, type CatalogEntry } from "../server/catalog";
 import { childEnv } from "../server/child-env";
-import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
+import { INTERRUPTED_EXIT, onInterrupt, printUsage, runCli } from "../server/cli-main";
 import { AgentBinaryError, CatalogError, PlaygroundError, UsageError } from "../server/errors";
-import { dirFlag, formatFlag, protocolFlag } from "../server/script-flags";
+import { dirFlag, formatFlag, protocolFlag, scriptFlags } from "../server/script-flags";
 import { EXPECTATIONS_EXAMPLE, type MatrixCell, readExpectations, runMatrix } from "../server/matrix";
 import { type ModelServer, startModelServer } from "../server/model-server";
 import type { ExistingHomeProfile } from "../server/probe";
@@ -65,7 +65,8 @@ const USAGE = `Usage: npm run matrix -- [options]
   --timeout MS            per cell (default 30000)
   --prompt TEXT           after session/new, send session/prompt with TEXT (shows prompt-time gates)
   --protocol 1|2          the ACP version initialize asks for (default 1); each cell then speaks the
-                          version its agent answers with (v2: auth/login instead of authenticate)
+                          version its agent answers with (v2: auth/login instead of authenticate);
+                          every format states both, and names cells that answered another version
   --shard K/N             run slice K of N (cells ranked by agent id, then profile id; rank i goes
                           to shard i mod N + 1); with --format json it writes a shard report for merge
 Verdicts: session-created, prompt-answered, prompt-refused (session created, prompt refused with
@@ -111,13 +112,7 @@ function parseArgs(argv: string[], env: Readonly<Record<string, string | undefin
     timeoutMs: 30_000,
     help: false,
   };
-  let flags: ReadFlag[];
-  try {
-    flags = readFlags(argv, { switches: new Set(), options: VALUE_FLAGS, help: ["--help", "-h"] });
-  } catch (error) {
-    if (!(error instanceof FlagSyntaxError)) throw error;
-    throw new UsageError(...scriptFlagMessage(error.problem, `Options start with --; quote a command line given to --agent-cmd. ${SEE_HELP}`, SEE_HELP));
-  }
+  const flags = scriptFlags(argv, { options: VALUE_FLAGS }, `Options start with --; quote a command line given to --agent-cmd. ${SEE_HELP}`, SEE_HELP);
   for (const { name, value } of flags) {
     // --help (or -h) is the matrix's only switch.
     if (value === true) {
@@ -294,12 +289,12 @@ function playgroundVersion(): string {
   }
 }
 
-function render(format: Format, cells: ProbeCell[], comparison: Comparison | undefined, shard?: { spec: ShardSpec; plan: string[] }): string {
+function render(format: Format, cells: ProbeCell[], comparison: Comparison | undefined, shard?: { spec: ShardSpec; plan: string[]; protocol: ProtocolVersion }): string {
   switch (format) {
     case "table":
       return formatTable(cells, comparison);
     case "json":
-      return shard ? formatShardJson(shard.spec, shard.plan, cells) : formatJson(cells);
+      return shard ? formatShardJson(shard.spec, shard.plan, cells, shard.protocol) : formatJson(cells);
     case "markdown":
       return formatMarkdown(cells, { comparison, note: `ACP Playground ${playgroundVersion()} · ${os.platform()} ${os.arch()} · ${new Date().toISOString()}` });
     case "junit":
@@ -310,10 +305,7 @@ function render(format: Format, cells: ProbeCell[], comparison: Comparison | und
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "merge") return merge(argv.slice(1));
   const args = parseArgs(argv, process.env);
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (args.help) return printUsage(USAGE);
   const expectations: Expectations | undefined = args.expect ? await readExpectations(args.expect) : undefined;
   const catalog = new Catalog(args.dataDir);
   if (catalog.error) process.stderr.write(`matrix: warning: ${catalog.error.message}${catalog.error.hint ? ` ${catalog.error.hint}` : ""}\n`);
@@ -328,15 +320,7 @@ async function main(argv: string[]): Promise<number> {
 
   const runsDir = await mkdtemp(path.join(os.tmpdir(), "acp-matrix-"));
   let modelServer: ModelServer | undefined;
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write("\nmatrix: interrupted; stopping the agents (Ctrl-C again to leave at once)\n");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = onInterrupt("\nmatrix: interrupted; stopping the agents (Ctrl-C again to leave at once)\n");
   try {
     if (needsModelServer(profiles)) modelServer = await startModelServer();
     const all = agents.flatMap((agent) => profiles.map((p) => ({ agent, picked: p })));
@@ -361,18 +345,18 @@ async function main(argv: string[]): Promise<number> {
     const results = await runMatrix(cells, {
       concurrency: args.concurrency,
       timeoutMs: args.timeoutMs,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onStart: (cell) => progress.start(nameOf(cell)),
       onDone: (result) => progress.finish(result),
     });
     progress.clear();
-    if (interrupted) return 130;
+    if (interrupt.interrupted) return INTERRUPTED_EXIT;
 
     const comparison = expectations ? compareCells(results, expectations) : undefined;
-    const text = render(args.format, results, comparison, args.shard ? { spec: args.shard, plan } : undefined);
+    const text = render(args.format, results, comparison, args.shard ? { spec: args.shard, plan, protocol: args.protocol ?? 1 } : undefined);
     return await emit(text, results, comparison, args);
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     await modelServer?.close();
     await rm(runsDir, { recursive: true, force: true });
   }
@@ -407,10 +391,7 @@ async function merge(argv: string[]): Promise<number> {
   const opts: { format: Format; out?: string; expect?: string } = { format: "table" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--help" || arg === "-h") {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (arg === "--help" || arg === "-h") return printUsage(USAGE);
     if (!arg.startsWith("--")) {
       files.push(arg);
       continue;
@@ -420,10 +401,8 @@ async function merge(argv: string[]): Promise<number> {
     if (!MERGE_FLAGS.has(name)) throw new UsageError(`merge does not take --${name}.`, "merge takes shard report files and --format, --out, --expect.");
     const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value.startsWith("--")) throw new UsageError(`--${name} needs a value.`, SEE_HELP);
-    if (name === "format") {
-      if (!(FORMATS as readonly string[]).includes(value)) throw new UsageError(`Unknown format "${value}".`, `Use one of: ${FORMATS.join(", ")}.`);
-      opts.format = value as Format;
-    } else if (name === "out") opts.out = path.resolve(value);
+    if (name === "format") opts.format = formatFlag(value, FORMATS);
+    else if (name === "out") opts.out = path.resolve(value);
     else opts.expect = path.resolve(value);
   }
   if (files.length === 0) throw new UsageError("merge needs the shard reports to join.", "e.g. npm run matrix -- merge shard-1.json shard-2.json --format junit --out matrix.xml");
@@ -443,16 +422,4 @@ async function merge(argv: string[]): Promise<number> {
   return emit(render(opts.format, merged.cells, comparison), merged.cells, comparison, opts);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof PlaygroundError) {
-      process.stderr.write(`matrix: ${error.message}\n${error.hint ? `${error.hint}\n` : ""}`);
-    } else {
-      process.stderr.write(`matrix: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
-    }
-    process.exitCode = 2;
-  },
-);
+void runCli("matrix", main);

@@ -85,7 +85,7 @@ function cancelledCell(cell: MatrixCell): ProbeCell {
   return {
     agent: { id: cell.agent.id, name: null, version: null, command: [cell.agent.command, ...cell.agent.args].map(cell.redact) },
     profile,
-    initialize: { ok: false, ms: null, protocolVersion: null, authMethods: [] },
+    initialize: { ok: false, ms: null, requestedProtocolVersion: cell.protocolVersion ?? 1, protocolVersion: null, authMethods: [] },
     sessionNew: { ok: false, ms: null },
     verdict: "timed-out",
     detail: "cancelled",

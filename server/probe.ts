@@ -196,7 +196,7 @@ export async function probe(opts: ProbeOptions): Promise<ProbeCell> {
   const cell: ProbeCell = {
     agent: { id: opts.agent.id, name: null, version: null, command: [opts.agent.command, ...opts.agent.args].map(redact) },
     profile: { name: profile.name, kind: profile.kind },
-    initialize: { ok: false, ms: null, protocolVersion: null, authMethods: [] },
+    initialize: { ok: false, ms: null, requestedProtocolVersion: opts.protocolVersion ?? 1, protocolVersion: null, authMethods: [] },
     sessionNew: { ok: false, ms: null },
     verdict: "crashed",
     ms: 0,

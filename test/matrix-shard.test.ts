@@ -177,7 +177,9 @@ test("CLI: shard 1/2 and 2/2 merged equal the unsharded run (table, JSON, JUnit)
   assert.deepEqual(essence(JSON.parse(merged.stdout) as ProbeCell[]), essence(unsharded));
   const table = await cli(["merge", ...files]);
   assert.equal(table.code, 0, table.stderr);
-  assert.equal(table.stdout.trim().split("\n").length, 7);
+  // The protocol line, the column heads, six cells.
+  assert.equal(table.stdout.trim().split("\n").length, 8);
+  assert.equal(table.stdout.split("\n")[0], "Protocol requested: v1");
   const expect = path.join(scratch.work, "expect.json");
   await writeFile(expect, JSON.stringify({ [GATE]: { "Logged out": "prompt-refused", "Fixture key": "prompt-answered" } }));
   const junit = await cli(["merge", ...files, "--format", "junit", "--expect", expect]);

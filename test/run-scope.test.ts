@@ -30,6 +30,7 @@ import {
 } from "../lib/run-scope";
 import { PlaygroundStore } from "../lib/store";
 import type { AdvertisementVariant, FaultConfig, Frame, RunSummary, ServerEvent } from "../lib/wire";
+import { Run } from "../server/run";
 import { fixtureAgent, type PlaygroundServer, startRun, startServer, WsClient } from "./fixtures/server";
 
 let seq = 0;
@@ -38,24 +39,28 @@ function frame(p: Partial<Frame>): Frame {
   return { seq: s, runId: "run-1", t: s, wall: 1_000 + s, dir: "in", kind: "response", raw: "{}", bytes: 2, ...p };
 }
 
+/**
+ * An ended run's summary with the test's facts over the relay's own defaults: a Run that is never
+ * started (its constructor builds every summary the relay sends, imported runs too) instead of a
+ * copy of them that could drift.
+ */
 function run(p: Partial<RunSummary>): RunSummary {
-  return {
-    runId: "run-1",
-    agentId: "kimi-0.28.0",
-    agentLabel: "Kimi Code 0.28.0 (bundled)",
-    profileId: "api-key",
-    profileName: "API key (example)",
-    state: "exited",
-    startedAt: 0,
-    cwd: "/",
-    frameCount: 0,
-    dropped: 0,
-    counts: { in: 0, out: 0, errors: 0, stderr: 0 },
-    pendingOut: 0,
-    pendingIn: 0,
-    loginAttempts: [],
-    ...p,
-  };
+  const fresh = new Run(
+    {
+      runId: "run-1",
+      agentId: "kimi-0.28.0",
+      agentLabel: "Kimi Code 0.28.0 (bundled)",
+      profileId: "api-key",
+      profileName: "API key (example)",
+      cwd: "/",
+      spawn: { file: "/nonexistent", args: [], cwd: "/", env: {} },
+      limits: { maxFrames: 100, maxBytes: 1 << 16, maxLineBytes: 1 << 16 },
+      redact: (text) => text,
+      serveClientMethod: () => ({ pending: true }),
+    },
+    { frames: () => undefined, state: () => undefined },
+  );
+  return { ...fresh.summary, state: "exited", startedAt: 0, ...p };
 }
 
 const initRequest = (s: number): Frame => frame({ seq: s, dir: "out", kind: "request", method: "initialize", id: "n:0", pairSeq: s + 1 });
