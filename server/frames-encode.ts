@@ -14,21 +14,26 @@ const NEWLINE = 0x0a;
 
 export function encodeFramesBatch(event: FramesEvent): Buffer {
   const frames = event.frames;
-  const header: Partial<Frame>[] = new Array<Partial<Frame>>(frames.length);
+  // Raw lines that travel after the header; the frame's own `raw` is cleared (undefined is left out
+  // by JSON.stringify) for the one stringify call and put back in `finally`. A `{ raw, ...rest }`
+  // copy per frame cost 15% of this function at 200 B frames (bench/profile.ts); nothing runs in between.
   const raws: string[] = [];
+  const cleared: Frame[] = [];
   let rawBytes = 0;
-  for (let i = 0; i < frames.length; i++) {
-    const frame = frames[i];
-    if (!rawTravelsVerbatim(frame.raw)) {
-      header[i] = frame;
-      continue;
+  let head: string;
+  try {
+    for (const frame of frames) {
+      const raw = frame.raw;
+      if (!rawTravelsVerbatim(raw)) continue;
+      raws.push(raw);
+      cleared.push(frame);
+      (frame as { raw?: string }).raw = undefined;
+      rawBytes += Buffer.byteLength(raw, "utf8") + 1;
     }
-    const { raw, ...rest } = frame;
-    header[i] = rest;
-    raws.push(raw);
-    rawBytes += Buffer.byteLength(raw, "utf8") + 1;
+    head = JSON.stringify(event);
+  } finally {
+    for (let i = 0; i < cleared.length; i++) cleared[i].raw = raws[i];
   }
-  const head = JSON.stringify({ ...event, frames: header });
   const headBytes = Buffer.byteLength(head, "utf8");
   const out = Buffer.allocUnsafe(headBytes + rawBytes);
   let at = out.write(head, 0, headBytes, "utf8");

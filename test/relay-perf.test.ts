@@ -52,6 +52,20 @@ test("a frames batch written as bytes is exactly encodeServerEvent's text, and d
   }
 });
 
+test("encoding a batch leaves every frame's raw in place, even when the header cannot be serialized", () => {
+  // encodeFramesBatch clears each verbatim raw for its one JSON.stringify call and puts it back:
+  // the frames are the ring's own objects, so a throw in between must not leave one without its line.
+  const frames = [frame(0, '{"jsonrpc":"2.0","method":"a"}'), frame(1, "line\nwith a newline"), frame(2, "x".repeat(5000))];
+  const before = frames.map((f) => f.raw);
+  encodeFramesBatch({ type: "frames", runId: "run-1", frames });
+  assert.deepEqual(frames.map((f) => f.raw), before);
+  const bad = frame(3, "after the frame that throws", { lifecycle: { event: "spawned", pid: 10n as unknown as number } });
+  const all = [...frames, bad];
+  assert.throws(() => encodeFramesBatch({ type: "frames", runId: "run-1", frames: all }), TypeError);
+  assert.deepEqual(all.map((f) => f.raw), [...before, "after the frame that throws"]);
+  assert.ok(all.every((f) => Object.keys(f).includes("raw")));
+});
+
 test("an empty frames batch is its JSON header alone", () => {
   const event: ServerEvent = { type: "frames", runId: "run-1", frames: [] };
   assert.equal(encodeFramesBatch(event).toString("utf8"), JSON.stringify(event));
