@@ -18,9 +18,9 @@ import { asProtocolVersion, authVerbs, type ProtocolVersion } from "../lib/versi
 import type { Frame, HttpHopEvent } from "../lib/wire";
 import { agentHomeEnv, Catalog, type CatalogEntry, type ResolvedCommand } from "../server/catalog";
 import { agentEnv, childEnv } from "../server/child-env";
-import { FlagSyntaxError, type ReadFlag, readFlags, scriptFlagMessage } from "../server/cli-flags";
+import { INTERRUPTED_EXIT, isMainModule, onInterrupt, printUsage, runCli } from "../server/cli-main";
 import { PlaygroundError, UnknownAgentError, UsageError } from "../server/errors";
-import { dirFlag, formatFlag, protocolFlag, timeoutFlag } from "../server/script-flags";
+import { dirFlag, formatFlag, protocolFlag, scriptFlags, timeoutFlag } from "../server/script-flags";
 import { expireTokenFile, kimiMainOf } from "../server/emulated-login";
 import { type HomeWatcher, watchRunHome } from "../server/home-watch";
 import { LoginTerminal } from "../server/login-terminal";
@@ -115,13 +115,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     protocol: 1,
     help: false,
   };
-  let flags: ReadFlag[];
-  try {
-    flags = readFlags(argv, { switches: BOOLEAN_FLAGS, options: VALUE_FLAGS, help: ["--help", "-h"] });
-  } catch (error) {
-    if (!(error instanceof FlagSyntaxError)) throw error;
-    throw new UsageError(...scriptFlagMessage(error.problem, `Options start with --; give each step as --step STEP. ${SEE_HELP}`, SEE_HELP));
-  }
+  const flags = scriptFlags(argv, { switches: BOOLEAN_FLAGS, options: VALUE_FLAGS }, `Options start with --; give each step as --step STEP. ${SEE_HELP}`, SEE_HELP);
   for (const { name, value } of flags) {
     if (name === "help") {
       args.help = true;
@@ -296,6 +290,8 @@ interface FlowOptions {
   /** The offline model server (API-key profiles); its hops join the HTTP lane too. */
   modelServer: ModelServer;
   redact: (text: string) => string;
+  /** The redactor as of now, for the login terminal's exact stream redaction (its lines go through `redact` again). */
+  redactor: () => Redactor;
   /** Tokens the emulator issued become secrets at once (Run's addSecrets). */
   addSecrets: (values: readonly string[]) => void;
   signal: AbortSignal;
@@ -315,6 +311,7 @@ class LiveRedactor {
     if (this.secrets.size !== before) this.redactor = new Redactor(this.secrets);
   };
   redact = (text: string): string => this.redactor.redact(text);
+  current = (): Redactor => this.redactor;
 }
 
 type Waited = { kind: "answer"; frame: Frame } | { kind: "exited" } | { kind: "timeout" } | { kind: "aborted" };
@@ -674,7 +671,7 @@ class Flow {
         argv,
         cwd: this.cwd,
         env: loginEnv,
-        redact: this.o.redact,
+        redact: this.o.redactor(),
         onData: (text) => {
           pending += text;
           take(false);
@@ -732,10 +729,7 @@ function pickProfile(store: ProfileStore, wanted: string): StoredProfile {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, process.env);
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  if (args.help) return printUsage(USAGE);
   const catalog = new Catalog(args.dataDir);
   let agent: CatalogEntry;
   try {
@@ -750,14 +744,7 @@ async function main(argv: string[]): Promise<number> {
   const live = new LiveRedactor(store.secrets());
   const redact = live.redact;
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = onInterrupt();
   let modelServer: ModelServer | undefined;
   // Its own emulator on a free port: a flow never shares device codes or tokens with a running playground.
   const emulator = new OAuthEmulator({ port: 0, behaviour: { approval: args.oauthApproval, refresh: args.oauthRefresh ?? "ok" } });
@@ -775,39 +762,22 @@ async function main(argv: string[]): Promise<number> {
       emulator,
       modelServer,
       redact,
+      redactor: live.current,
       addSecrets: live.add,
-      signal: controller.signal,
+      signal: interrupt.signal,
     });
     await flow.execute();
     const summary = { lane: "summary", agent: agent.id, profile: profile.name, steps: flow.steps };
     const text = args.format === "table" ? renderTable(flow.events, flow.steps) : `${[...flow.events, summary].map((e) => JSON.stringify(e)).join("\n")}\n`;
     // Every line once more through the redactor: a secret must not leave by any path.
     process.stdout.write(text.split("\n").map(redact).join("\n"));
-    return interrupted ? 130 : 0;
+    return interrupt.interrupted ? INTERRUPTED_EXIT : 0;
   } finally {
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     await modelServer?.close();
     await emulator.close();
   }
 }
 
-const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
-if (isMain) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`flow: ${error.message}\n${error.hint ? `${error.hint}\n` : ""}`);
-        process.exitCode = 2;
-      } else if (error instanceof PlaygroundError) {
-        process.stderr.write(`flow: ${error.message}\n${error.hint ? `${error.hint}\n` : ""}`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`flow: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
-        process.exitCode = 1;
-      }
-    },
-  );
-}
+// A bug (not a PlaygroundError) exits 1 here: 2 stays "the invocation cannot run".
+if (isMainModule(import.meta.url)) void runCli("flow", main, { unexpectedExit: 1 });

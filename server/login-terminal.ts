@@ -21,8 +21,11 @@ export interface LoginTerminalOptions {
   env: Record<string, string>;
   cols?: number;
   rows?: number;
-  /** Prefer the Redactor itself: only with it can a secret split across two reads be caught. */
-  redact: Redactor | ((s: string) => string);
+  /**
+   * The Redactor itself, not a redact function: only with the secrets' spellings can a secret split
+   * across two pty reads be caught exactly (a function would have to guess with a timer).
+   */
+  redact: Redactor;
   onData: (text: string) => void;
   onExit: (exitCode: number | null, signal: string | null) => void;
   /** Grace between SIGTERM and SIGKILL on cancel. */
@@ -33,50 +36,6 @@ const DEFAULT_COLS = 100;
 const DEFAULT_ROWS = 30;
 const MAX_DIMENSION = 1000;
 const DEFAULT_KILL_GRACE_MS = 2000;
-/** How long the fallback redactor holds an unfinished line before showing it (a prompt, say). */
-const LINE_HOLD_MS = 40;
-
-/**
- * Redaction for a stream cut at arbitrary points. With a Redactor it is exact (StreamRedactor).
- * With only a function it cannot know how long a secret is, so it holds the unfinished last line
- * until a line break or a short pause: pty output arrives in bursts, so a pause inside a secret
- * is unlikely, but not impossible.
- */
-interface ChunkRedactor {
-  push(chunk: string): string;
-  flush(): string;
-}
-
-function chunkRedactor(redact: Redactor | ((s: string) => string), emit: (text: string) => void): ChunkRedactor & { dispose(): void } {
-  if (typeof redact !== "function") {
-    const stream = new StreamRedactor(redact);
-    return { push: (c) => stream.push(c), flush: () => stream.flush(), dispose: () => undefined };
-  }
-  let pending = "";
-  let timer: NodeJS.Timeout | undefined;
-  const flush = (): string => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const out = redact(pending);
-    pending = "";
-    return out;
-  };
-  return {
-    push(chunk) {
-      const text = pending + chunk;
-      const cut = Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r")) + 1;
-      pending = text.slice(cut);
-      if (timer) clearTimeout(timer);
-      timer = pending ? setTimeout(() => emit(flush()), LINE_HOLD_MS) : undefined;
-      return cut > 0 ? redact(text.slice(0, cut)) : "";
-    },
-    flush,
-    dispose() {
-      if (timer) clearTimeout(timer);
-    },
-  };
-}
-
 function signalName(signal: number | undefined): string | null {
   if (!signal) return null;
   const entry = Object.entries(osConstants.signals).find(([, n]) => n === signal);
@@ -137,10 +96,10 @@ export class LoginTerminal {
   private slaveFd?: number;
   private exited = false;
   private killTimer?: NodeJS.Timeout;
-  private readonly redactor: ChunkRedactor & { dispose(): void };
+  private readonly redactor: StreamRedactor;
 
   constructor(private readonly opts: LoginTerminalOptions) {
-    this.redactor = chunkRedactor(opts.redact, (text) => this.emit(text));
+    this.redactor = new StreamRedactor(opts.redact);
   }
 
   get pid(): number | undefined {
@@ -174,7 +133,6 @@ export class LoginTerminal {
       this.slaveFd = undefined;
       if (this.killTimer) clearTimeout(this.killTimer);
       this.emit(this.redactor.flush());
-      this.redactor.dispose();
       const name = signalName(signal);
       this.opts.onExit(name ? null : exitCode, name);
     });
