@@ -12,7 +12,7 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { type Frame, parseClientCommand, type HttpHopEvent } from "../lib/wire";
 import { parseConfig } from "../server/config";
 import { expireTokenFile, kimiLoginEnv, runKimiLogin, tokenFiles } from "../server/emulated-login";
@@ -74,111 +74,119 @@ async function tokensFor(emu: OAuthEmulator, tag: string): Promise<{ access: str
 
 // ── the real login of both builds ──────────────────────────────────────────
 
-for (const build of BUILDS) {
-  test(`real \`kimi login\` of ${build.name}, auto-approved, writes Kimi's scoped token slot and config (run prefix honoured)`, async () => {
-    await withEmulator({ behaviour: { approval: "approve" } }, async (emu, hops) => {
+// Each login has its own emulator and home, and most of its time is Kimi's poll interval or a
+// deliberate wait: three at a time side by side (more Kimi starts at once slow each start-up down
+// on two cores), the two longest waits (expire, slow_down) first.
+describe("the real `kimi login` against the emulator", { concurrency: 3 }, () => {
+  test("expire: the device code answers expired_token and Kimi (2.1.0) asks for a new code or gives up; no token is written", async () => {
+    await withEmulator({ behaviour: { approval: "expire" } }, async (emu, hops) => {
       const home = await freshHome();
-      const tag = `login-${build.name.replace(/\./g, "-")}`;
-      const result = await runKimiLogin({ main: build.main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost(tag), baseUrl: emu.baseUrl(tag) });
-      assert.equal(result.exitCode, 0, result.output);
-      assert.match(result.output, /Logged in to managed:kimi-code/);
-      const config = await readFile(path.join(home, "config.toml"), "utf8");
-      assert.match(config, new RegExp(`oauth_host = "${emu.oauthHost(tag).replace(/[.]/g, "\\.")}"`));
-      assert.match(config, new RegExp(`base_url = "${emu.baseUrl(tag).replace(/[.]/g, "\\.")}"`));
-      const files = await tokenFiles(home);
-      assert.equal(files.length, 1);
-      assert.match(path.basename(files[0]), /^kimi-code-env-[0-9a-f]{16}\.json$/);
-      const token = JSON.parse(await readFile(files[0], "utf8")) as Record<string, unknown>;
-      assert.match(String(token.access_token), /^at_/);
-      assert.match(String(token.refresh_token), /^rt_/);
-      assert.equal(token.expires_in, 900);
-      // Every hop came back under the run's prefix, which the emulator strips from `path`.
-      assert.deepEqual(
-        hops.map((h) => [h.tag, h.hop.method, h.hop.path, h.hop.status]),
-        [
-          [tag, "POST", "/api/oauth/device_authorization", 200],
-          [tag, "POST", "/api/oauth/token", 200],
-          [tag, "GET", "/coding/v1/models", 200],
-        ],
-      );
-      assert.equal(hops[1].hop.grantType, DEVICE_GRANT);
-      // The issued secrets are announced for the redactor.
-      assert.ok(hops[1].hop.issued?.includes(String(token.access_token)));
-      assert.ok(hops[1].hop.issued?.includes(String(token.refresh_token)));
-    });
-  });
-
-  test(`deny: ${build.name}'s \`kimi login\` exits non-zero with Kimi's own "denied" message`, async () => {
-    await withEmulator({ behaviour: { approval: "deny" } }, async (emu, hops) => {
-      const home = await freshHome();
-      const result = await runKimiLogin({ main: build.main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("deny"), baseUrl: emu.baseUrl("deny") });
+      // Kimi keeps asking for new codes until it is stopped: 12 s leaves room for its start-up next
+      // to the other logins and still covers two device codes (the first expires at its first poll).
+      const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("exp"), baseUrl: emu.baseUrl("exp"), timeoutMs: 12_000 });
+      const expired = hops.filter((h) => (h.hop.response?.body as { error?: string } | undefined)?.error === "expired_token");
+      assert.ok(expired.length >= 1, JSON.stringify(hops.map((h) => h.hop.path)));
+      // Kimi answers an expired code by asking for a new one (it keeps the login going).
+      assert.ok(hops.filter((h) => h.hop.path === "/api/oauth/device_authorization").length >= 2);
       assert.notEqual(result.exitCode, 0);
-      assert.match(result.output, /denied/i);
       assert.deepEqual(await tokenFiles(home), []);
-      const poll = hops.find((h) => h.hop.path === "/api/oauth/token");
-      assert.equal(poll?.hop.status, 400);
-      assert.equal((poll?.hop.response?.body as { error?: string }).error, "access_denied");
     });
   });
-}
 
-test("expire: the device code answers expired_token and Kimi (2.1.0) asks for a new code or gives up; no token is written", async () => {
-  await withEmulator({ behaviour: { approval: "expire" } }, async (emu, hops) => {
-    const home = await freshHome();
-    const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("exp"), baseUrl: emu.baseUrl("exp"), timeoutMs: 8_000 });
-    const expired = hops.filter((h) => (h.hop.response?.body as { error?: string } | undefined)?.error === "expired_token");
-    assert.ok(expired.length >= 1, JSON.stringify(hops.map((h) => h.hop.path)));
-    // Kimi answers an expired code by asking for a new one (it keeps the login going).
-    assert.ok(hops.filter((h) => h.hop.path === "/api/oauth/device_authorization").length >= 2);
-    assert.notEqual(result.exitCode, 0);
-    assert.deepEqual(await tokenFiles(home), []);
-  });
-});
-
-test("slow_down: the first poll is answered slow_down, Kimi waits about 5 s more, then logs in", async () => {
-  await withEmulator({ behaviour: { approval: "approve", slowDown: true } }, async (emu, hops) => {
-    const home = await freshHome();
-    const times: number[] = [];
-    emu.onHop((_tag, hop) => {
-      if (hop.path === "/api/oauth/token") times.push(Date.now());
+  test("slow_down: the first poll is answered slow_down, Kimi waits about 5 s more, then logs in", async () => {
+    await withEmulator({ behaviour: { approval: "approve", slowDown: true } }, async (emu, hops) => {
+      const home = await freshHome();
+      const times: number[] = [];
+      emu.onHop((_tag, hop) => {
+        if (hop.path === "/api/oauth/token") times.push(Date.now());
+      });
+      const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("slow"), baseUrl: emu.baseUrl("slow") });
+      assert.equal(result.exitCode, 0, result.output);
+      const polls = hops.filter((h) => h.hop.path === "/api/oauth/token");
+      assert.equal((polls[0].hop.response?.body as { error?: string }).error, "slow_down");
+      assert.equal(polls[1].hop.status, 200);
+      assert.ok(times[1] - times[0] >= 5000, `second poll after ${times[1] - times[0]} ms`);
     });
-    const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("slow"), baseUrl: emu.baseUrl("slow") });
-    assert.equal(result.exitCode, 0, result.output);
-    const polls = hops.filter((h) => h.hop.path === "/api/oauth/token");
-    assert.equal((polls[0].hop.response?.body as { error?: string }).error, "slow_down");
-    assert.equal(polls[1].hop.status, 200);
-    assert.ok(times[1] - times[0] >= 5000, `second poll after ${times[1] - times[0]} ms`);
   });
-});
 
-test("N pending polls: authorization_pending N times, then the automatic approval", async () => {
-  await withEmulator({ behaviour: { approval: "approve", pendingPolls: 2 } }, async (emu, hops) => {
-    const home = await freshHome();
-    const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("pend"), baseUrl: emu.baseUrl("pend") });
-    assert.equal(result.exitCode, 0, result.output);
-    const answers = hops.filter((h) => h.hop.path === "/api/oauth/token").map((h) => (h.hop.response?.body as { error?: string }).error ?? h.hop.status);
-    assert.deepEqual(answers, ["authorization_pending", "authorization_pending", 200]);
+  test("N pending polls: authorization_pending N times, then the automatic approval", async () => {
+    await withEmulator({ behaviour: { approval: "approve", pendingPolls: 2 } }, async (emu, hops) => {
+      const home = await freshHome();
+      const result = await runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("pend"), baseUrl: emu.baseUrl("pend") });
+      assert.equal(result.exitCode, 0, result.output);
+      const answers = hops.filter((h) => h.hop.path === "/api/oauth/token").map((h) => (h.hop.response?.body as { error?: string }).error ?? h.hop.status);
+      assert.deepEqual(answers, ["authorization_pending", "authorization_pending", 200]);
+    });
   });
-});
 
-test("manual approval: the code waits for decide() (the verification page), and the login finishes after it", async () => {
-  await withEmulator({ behaviour: { approval: "manual" } }, async (emu) => {
-    const home = await freshHome();
-    const login = runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("page"), baseUrl: emu.baseUrl("page") });
-    let code: string | undefined;
-    for (let i = 0; i < 100 && !code; i++) {
-      code = emu.pendingDevices()[0]?.userCode;
-      if (!code) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(code, "a pending device code");
-    assert.equal(emu.pendingDevices()[0].runTag, "page");
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await tokenFiles(home)).length, 0, "nothing before the decision");
-    assert.equal(emu.decide(code, "approve"), true);
-    const result = await login;
-    assert.equal(result.exitCode, 0, result.output);
-    assert.equal(emu.decide(code, "approve"), false, "a decided code cannot be decided again");
+  test("manual approval: the code waits for decide() (the verification page), and the login finishes after it", async () => {
+    await withEmulator({ behaviour: { approval: "manual" } }, async (emu) => {
+      const home = await freshHome();
+      const login = runKimiLogin({ main: BUILDS[0].main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("page"), baseUrl: emu.baseUrl("page") });
+      let code: string | undefined;
+      // Up to 30 s for Kimi to start and ask for its code (it shares two cores with the other logins).
+      for (let i = 0; i < 300 && !code; i++) {
+        code = emu.pendingDevices()[0]?.userCode;
+        if (!code) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(code, "a pending device code");
+      assert.equal(emu.pendingDevices()[0].runTag, "page");
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await tokenFiles(home)).length, 0, "nothing before the decision");
+      assert.equal(emu.decide(code, "approve"), true);
+      const result = await login;
+      assert.equal(result.exitCode, 0, result.output);
+      assert.equal(emu.decide(code, "approve"), false, "a decided code cannot be decided again");
+    });
   });
+
+  for (const build of BUILDS) {
+    test(`real \`kimi login\` of ${build.name}, auto-approved, writes Kimi's scoped token slot and config (run prefix honoured)`, async () => {
+      await withEmulator({ behaviour: { approval: "approve" } }, async (emu, hops) => {
+        const home = await freshHome();
+        const tag = `login-${build.name.replace(/\./g, "-")}`;
+        const result = await runKimiLogin({ main: build.main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost(tag), baseUrl: emu.baseUrl(tag) });
+        assert.equal(result.exitCode, 0, result.output);
+        assert.match(result.output, /Logged in to managed:kimi-code/);
+        const config = await readFile(path.join(home, "config.toml"), "utf8");
+        assert.match(config, new RegExp(`oauth_host = "${emu.oauthHost(tag).replace(/[.]/g, "\\.")}"`));
+        assert.match(config, new RegExp(`base_url = "${emu.baseUrl(tag).replace(/[.]/g, "\\.")}"`));
+        const files = await tokenFiles(home);
+        assert.equal(files.length, 1);
+        assert.match(path.basename(files[0]), /^kimi-code-env-[0-9a-f]{16}\.json$/);
+        const token = JSON.parse(await readFile(files[0], "utf8")) as Record<string, unknown>;
+        assert.match(String(token.access_token), /^at_/);
+        assert.match(String(token.refresh_token), /^rt_/);
+        assert.equal(token.expires_in, 900);
+        // Every hop came back under the run's prefix, which the emulator strips from `path`.
+        assert.deepEqual(
+          hops.map((h) => [h.tag, h.hop.method, h.hop.path, h.hop.status]),
+          [
+            [tag, "POST", "/api/oauth/device_authorization", 200],
+            [tag, "POST", "/api/oauth/token", 200],
+            [tag, "GET", "/coding/v1/models", 200],
+          ],
+        );
+        assert.equal(hops[1].hop.grantType, DEVICE_GRANT);
+        // The issued secrets are announced for the redactor.
+        assert.ok(hops[1].hop.issued?.includes(String(token.access_token)));
+        assert.ok(hops[1].hop.issued?.includes(String(token.refresh_token)));
+      });
+    });
+
+    test(`deny: ${build.name}'s \`kimi login\` exits non-zero with Kimi's own "denied" message`, async () => {
+      await withEmulator({ behaviour: { approval: "deny" } }, async (emu, hops) => {
+        const home = await freshHome();
+        const result = await runKimiLogin({ main: build.main, home, homeEnv: { HOME: home }, oauthHost: emu.oauthHost("deny"), baseUrl: emu.baseUrl("deny") });
+        assert.notEqual(result.exitCode, 0);
+        assert.match(result.output, /denied/i);
+        assert.deepEqual(await tokenFiles(home), []);
+        const poll = hops.find((h) => h.hop.path === "/api/oauth/token");
+        assert.equal(poll?.hop.status, 400);
+        assert.equal((poll?.hop.response?.body as { error?: string }).error, "access_denied");
+      });
+    });
+  }
 });
 
 // ── refresh and the model API, on the wire ─────────────────────────────────
@@ -354,73 +362,76 @@ function acp(main: string, env: Record<string, string>, cwd: string): { request:
 
 const EMULATED: StoredProfile = { id: "oauth-emulated", name: "OAuth (emulated)", kind: "kimi-oauth-emulated", builtin: true, fields: { loggedOut: false }, createdAt: 0, updatedAt: 0 };
 
-for (const build of BUILDS) {
-  test(`OAuth (emulated) on ${build.name}: the home is the real login's; prompt ok; "expire the access token" → the next prompt refreshes; revoked → refresh answered invalid_grant`, { timeout: 240_000 }, async () => {
-    await withEmulator({ behaviour: { approval: "manual" } }, async (emu, hops) => {
-      const runsDir = await mkdtemp(path.join(scratch, "runs-"));
-      const runId = `emu-${build.name.replace(/\./g, "-")}`;
-      const t0 = Date.now();
-      const home = await materialize(EMULATED, { runsDir, runId, oauth: emu, kimiMain: build.main });
-      const loginMs = Date.now() - t0;
-      assert.equal(home.env.KIMI_CODE_OAUTH_HOST, emu.oauthHost(runId));
-      assert.equal(home.env.KIMI_CODE_BASE_URL, emu.baseUrl(runId));
-      const [slot] = await tokenFiles(home.home);
-      assert.match(path.basename(slot), /^kimi-code-env-[0-9a-f]{16}\.json$/);
-      assert.ok(
-        (await readdir(home.home)).includes("config.toml"),
-        "config.toml written by kimi login",
-      );
-      // The relay's own login is approved even though the user's approval is "manual".
-      assert.equal(hops.filter((h) => h.tag === runId && h.hop.path === "/api/oauth/token")[0].hop.status, 200);
+// Both builds' homes, agents and emulators are their own: the two run side by side.
+describe("OAuth (emulated) homes and a real prompt", { concurrency: true }, () => {
+  for (const build of BUILDS) {
+    test(`OAuth (emulated) on ${build.name}: the home is the real login's; prompt ok; "expire the access token" → the next prompt refreshes; revoked → refresh answered invalid_grant`, { timeout: 240_000 }, async () => {
+      await withEmulator({ behaviour: { approval: "manual" } }, async (emu, hops) => {
+        const runsDir = await mkdtemp(path.join(scratch, "runs-"));
+        const runId = `emu-${build.name.replace(/\./g, "-")}`;
+        const t0 = Date.now();
+        const home = await materialize(EMULATED, { runsDir, runId, oauth: emu, kimiMain: build.main });
+        const loginMs = Date.now() - t0;
+        assert.equal(home.env.KIMI_CODE_OAUTH_HOST, emu.oauthHost(runId));
+        assert.equal(home.env.KIMI_CODE_BASE_URL, emu.baseUrl(runId));
+        const [slot] = await tokenFiles(home.home);
+        assert.match(path.basename(slot), /^kimi-code-env-[0-9a-f]{16}\.json$/);
+        assert.ok(
+          (await readdir(home.home)).includes("config.toml"),
+          "config.toml written by kimi login",
+        );
+        // The relay's own login is approved even though the user's approval is "manual".
+        assert.equal(hops.filter((h) => h.tag === runId && h.hop.path === "/api/oauth/token")[0].hop.status, 200);
 
-      const cwd = await mkdtemp(path.join(scratch, "cwd-"));
-      const agent = acp(build.main, home.env, cwd);
-      try {
-        assert.ok((await agent.request("initialize", { protocolVersion: 1, clientCapabilities: {} })).result);
-        const created = await agent.request("session/new", { cwd, mcpServers: [] });
-        assert.ok(created.result, JSON.stringify(created.error));
-        const sessionId = String(created.result?.sessionId);
-        const prompt = (text: string): Promise<Rpc> => agent.request("session/prompt", { sessionId, prompt: [{ type: "text", text }] }, 120_000);
+        const cwd = await mkdtemp(path.join(scratch, "cwd-"));
+        const agent = acp(build.main, home.env, cwd);
+        try {
+          assert.ok((await agent.request("initialize", { protocolVersion: 1, clientCapabilities: {} })).result);
+          const created = await agent.request("session/new", { cwd, mcpServers: [] });
+          assert.ok(created.result, JSON.stringify(created.error));
+          const sessionId = String(created.result?.sessionId);
+          const prompt = (text: string): Promise<Rpc> => agent.request("session/prompt", { sessionId, prompt: [{ type: "text", text }] }, 120_000);
 
-        const first = await prompt("hello");
-        assert.equal(first.result?.stopReason, "end_turn", JSON.stringify(first));
-        assert.equal(emu.refreshCount.total, 0, "a fresh token is not refreshed");
+          const first = await prompt("hello");
+          assert.equal(first.result?.stopReason, "end_turn", JSON.stringify(first));
+          assert.equal(emu.refreshCount.total, 0, "a fresh token is not refreshed");
 
-        // One click: the token slot's expires_at in the past (and the old token refused server-side).
-        const before = JSON.parse(await readFile(slot, "utf8")) as Record<string, unknown>;
-        await expireTokenFile(home.home);
-        emu.expireAccess({ runTag: runId });
-        const second = await prompt("again");
-        assert.equal(second.result?.stopReason, "end_turn", JSON.stringify(second));
-        const refreshes = hops.filter((h) => h.tag === runId && h.hop.grantType === "refresh_token");
-        assert.ok(refreshes.length >= 1, "the emulator saw a refresh_token grant");
-        assert.equal(refreshes[0].hop.status, 200);
-        const afterRefresh = JSON.parse(await readFile(slot, "utf8")) as Record<string, unknown>;
-        assert.notEqual(afterRefresh.access_token, before.access_token, "Kimi wrote the new access token back");
-        assert.notEqual(afterRefresh.refresh_token, before.refresh_token, "and the rotated refresh token");
+          // One click: the token slot's expires_at in the past (and the old token refused server-side).
+          const before = JSON.parse(await readFile(slot, "utf8")) as Record<string, unknown>;
+          await expireTokenFile(home.home);
+          emu.expireAccess({ runTag: runId });
+          const second = await prompt("again");
+          assert.equal(second.result?.stopReason, "end_turn", JSON.stringify(second));
+          const refreshes = hops.filter((h) => h.tag === runId && h.hop.grantType === "refresh_token");
+          assert.ok(refreshes.length >= 1, "the emulator saw a refresh_token grant");
+          assert.equal(refreshes[0].hop.status, 200);
+          const afterRefresh = JSON.parse(await readFile(slot, "utf8")) as Record<string, unknown>;
+          assert.notEqual(afterRefresh.access_token, before.access_token, "Kimi wrote the new access token back");
+          assert.notEqual(afterRefresh.refresh_token, before.refresh_token, "and the rotated refresh token");
 
-        // Revoke + expire: the refresh is refused; what the client sees is recorded for the report.
-        emu.revokeRefresh({ runTag: runId });
-        await expireTokenFile(home.home);
-        emu.expireAccess({ runTag: runId });
-        const third = await prompt("once more").catch((e: Error) => ({ error: { code: 0, message: e.message } }) as Rpc);
-        const refused = hops.filter((h) => h.tag === runId && h.hop.grantType === "refresh_token").slice(1);
-        assert.ok(refused.length >= 1, "Kimi tried to refresh");
-        assert.equal(refused[0].hop.status, 400);
-        assert.equal((refused[0].hop.response?.body as { error?: string }).error, "invalid_grant");
-        const answer = third.error ? `error ${third.error.code} ${third.error.message}` : `stopReason ${String(third.result?.stopReason)}`;
-        const text = agent.messages
-          .filter((m) => m.params?.update?.sessionUpdate === "agent_message_chunk")
-          .map((m) => m.params?.update?.content?.text ?? "")
-          .join("");
-        const tokenAfter = JSON.parse(await readFile(slot, "utf8").catch(() => "{}")) as Record<string, unknown>;
-        process.stdout.write(`# ${build.name}: login ${loginMs} ms; revoked refresh → client saw ${answer}; token file access_token ${JSON.stringify(tokenAfter.access_token === "" ? "" : "(kept)")}; last text ${JSON.stringify(text.slice(-120))}\n`);
-      } finally {
-        await agent.stop();
-      }
+          // Revoke + expire: the refresh is refused; what the client sees is recorded for the report.
+          emu.revokeRefresh({ runTag: runId });
+          await expireTokenFile(home.home);
+          emu.expireAccess({ runTag: runId });
+          const third = await prompt("once more").catch((e: Error) => ({ error: { code: 0, message: e.message } }) as Rpc);
+          const refused = hops.filter((h) => h.tag === runId && h.hop.grantType === "refresh_token").slice(1);
+          assert.ok(refused.length >= 1, "Kimi tried to refresh");
+          assert.equal(refused[0].hop.status, 400);
+          assert.equal((refused[0].hop.response?.body as { error?: string }).error, "invalid_grant");
+          const answer = third.error ? `error ${third.error.code} ${third.error.message}` : `stopReason ${String(third.result?.stopReason)}`;
+          const text = agent.messages
+            .filter((m) => m.params?.update?.sessionUpdate === "agent_message_chunk")
+            .map((m) => m.params?.update?.content?.text ?? "")
+            .join("");
+          const tokenAfter = JSON.parse(await readFile(slot, "utf8").catch(() => "{}")) as Record<string, unknown>;
+          process.stdout.write(`# ${build.name}: login ${loginMs} ms; revoked refresh → client saw ${answer}; token file access_token ${JSON.stringify(tokenAfter.access_token === "" ? "" : "(kept)")}; last text ${JSON.stringify(text.slice(-120))}\n`);
+        } finally {
+          await agent.stop();
+        }
+      });
     });
-  });
-}
+  }
+});
 
 // ── through the playground server ─────────────────────────────────────────
 

@@ -78,7 +78,9 @@ async function assertHealthy(server: PlaygroundServer, label: string): Promise<v
   assert.ok(!/uncaughtException|Invalid URL|Error handling upgrade request/.test(server.output()), `${label}: nothing was thrown outside a handler:\n${server.output()}`);
 }
 
-describe("security: network", { timeout: 180_000 }, () => {
+// The cases share one server but no state: each opens its own sockets and checks what it sent.
+// Most of their time is the server's own timers (headers timeout, keep-alive), so they run side by side.
+describe("security: network", { timeout: 180_000, concurrency: true }, () => {
   let a: PlaygroundServer;
 
   before(async () => {
