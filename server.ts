@@ -198,13 +198,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: stopping agents and closing the server`);
-    hub.shutdown();
+    const agentsGone = hub.shutdown(2000);
     for (const ws of wss.clients) ws.terminate();
     server.close();
     void modelServer.close();
     void oauth.close();
-    setTimeout(() => process.exit(0), 2500).unref();
-    void hub.waitForAgents(2000).then(() => process.exit(0));
+    // The last word if a sweep hangs: the user asked the server to stop.
+    setTimeout(() => process.exit(0), 4000).unref();
+    void agentsGone.then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -78,6 +78,17 @@ export class AgentProcess {
     return true;
   }
 
+  /**
+   * SIGKILL every process this spawn left behind, wherever it went (setsid, double fork); settles
+   * once the scan is done. For the relay's exit: no grace timer of kill() would outlive it.
+   */
+  sweepNow(): Promise<void> {
+    return killAllMarked(this.marker).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** Kill the whole process group; escalate to SIGKILL if it lingers. */
   kill(signal: NodeJS.Signals = "SIGTERM", graceMs = 2000): void {
     const child = this.child;

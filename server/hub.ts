@@ -1120,20 +1120,27 @@ export class Hub {
     this.check(run.request("providers/set", { providerId: cmd.providerId, apiType: cmd.apiType, baseUrl: cmd.baseUrl, headers: cmd.headers }));
   }
 
-  /** Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. */
-  shutdown(): void {
+  /**
+   * Kill every agent, login terminal and client terminal; called on SIGINT/SIGTERM. Resolves once
+   * the agents have exited (or `graceMs` passed) and every process any run left behind has been
+   * swept: the relay exits right after, so no kill may be left to a timer or a pending scan (on a
+   * loaded machine a /proc scan takes long enough for a plain exit to leave `sleep`s behind).
+   */
+  async shutdown(graceMs: number): Promise<void> {
     void this.browserShim?.dispose();
     this.auth.cancel();
     this.disk.dispose();
     if (this.diskTimer) clearInterval(this.diskTimer);
+    // Runs that ended earlier were swept when their agent exited; only the live ones need it now.
+    const live = this.runs.filter((r) => r.alive);
+    const terminals: Promise<void>[] = [];
     for (const run of this.runs) {
       run.kill();
-      this.clientMethods.get(run)?.dispose();
+      const methods = this.clientMethods.get(run);
+      if (methods) terminals.push(methods.dispose());
     }
-  }
-
-  async waitForAgents(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.all(this.runs.map((r) => r.done)), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await Promise.all([...terminals, settleWithin(Promise.all(live.map((r) => r.done)), graceMs)]);
+    await Promise.all(live.map((r) => r.sweepNow()));
   }
 
 }

@@ -306,6 +306,11 @@ export class Run {
     return this.sendRaw(JSON.stringify(answerMessage(id, answer)));
   }
 
+  /** SIGKILL what the agent left behind (the relay is exiting); settles once the scan is done. */
+  sweepNow(): Promise<void> {
+    return this.process?.sweepNow() ?? Promise.resolve();
+  }
+
   kill(): void {
     if (!this.process?.alive) return;
     this.lifecycle({ event: "kill_requested", pid: this.process.pid, message: "SIGTERM to the agent's process group (SIGKILL after 2 s)" });
