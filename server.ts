@@ -66,6 +66,8 @@ async function main(): Promise<void> {
   oauth.onHop(hub.recordHop);
   await import("node:fs/promises").then((fs) => fs.mkdir(config.defaultCwd, { recursive: true }));
 
+  // No Next telemetry from a local tool (dev mode would post to telemetry.nextjs.org).
+  process.env.NEXT_TELEMETRY_DISABLED = "1";
   const app = next({ dev: config.dev, dir: root, hostname: config.host, port: config.port || 3000 });
   await app.prepare();
   const handle = app.getRequestHandler();

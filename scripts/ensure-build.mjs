@@ -25,5 +25,6 @@ const sourceTime = Math.max(...sources.map(newestMtime), ...["next.config.ts", "
 if (existsSync(buildId) && statSync(buildId).mtimeMs >= sourceTime) process.exit(0);
 
 console.log("Building the UI (next build); this happens once after install or a source change…");
-const result = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: root, stdio: "inherit" });
+// Next's build telemetry posts to telemetry.nextjs.org: a local tool (and its tests) reaches no one.
+const result = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: root, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
 process.exit(result.status ?? 1);
