@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     maxAgents: config.maxAgents,
     agentCommands: config.agentCommands,
     oauth,
+    kimiOAuthHost: config.kimiOAuthHost,
     logger,
   });
   await hub.init();

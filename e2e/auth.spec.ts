@@ -72,6 +72,8 @@ test("Kimi 2.1.0's terminal login runs in the browser terminal; offline it exits
   expect(code).not.toBe("");
   await expect(page.getByTestId("login-state")).toContainText(`with code ${code}`);
   await expect(page.getByTestId("login-output")).toContainText("Login failed");
+  // The suite's server sends Kimi's own login to a closed loopback port (--kimi-oauth-host), never to auth.kimi.com.
+  await expect(page.getByTestId("login-output")).toContainText("127.0.0.1:9");
   await expect(page.locator('[data-testid="auth-step"][data-step="remediation"]')).toHaveAttribute("data-state", "failed");
   // The profile is untouched and the run's home (where the login ran) gained no token.
   expect(readFileSync(profileFile, "utf8")).toBe(before);

@@ -37,6 +37,8 @@ export interface AuthHost {
   redactor(): Redactor;
   logger: Logger;
   scratchRun(agentId: string, cwd: string | undefined, n: number): Promise<{ run: Run; cleanup: () => Promise<void> }>;
+  /** `--kimi-oauth-host` when `run`'s agent is a Kimi build: its terminal login goes there. */
+  kimiOAuthHost?(run: Run): string | undefined;
 }
 
 type LoginEvent = Extract<ServerEvent, { type: "login" }>;
@@ -103,6 +105,11 @@ export class AuthFlows {
     }
     // The spec: method env overrides same-named variables of the agent's launch configuration.
     const env = { ...spawn.env, ...command.env };
+    // --kimi-oauth-host (the test suite's closed loopback port): a Kimi login whose run is not on the
+    // emulator goes there instead of Kimi's auth server. Only the login: the agent's own env, and so
+    // how it reads its token file, stays exactly the profile's.
+    const oauthHost = this.host.kimiOAuthHost?.(run);
+    if (oauthHost !== undefined && env.KIMI_CODE_OAUTH_HOST === undefined) env.KIMI_CODE_OAUTH_HOST = oauthHost;
     const attempt: LoginAttempt = { method: methodId, convention, argv: command.argv.map((a) => this.host.redactor().redact(a)), exitCode: null, startedAt: Date.now() };
     // What the agent advertised is data: its env passes the env policy and its program must be the agent's own.
     const problem = loginCommandProblem(command, spawn);

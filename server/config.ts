@@ -36,6 +36,12 @@ export interface Config {
   oauthPortFixed: boolean;
   /** The emulator's starting behaviour, from the --oauth-* flags (changeable live from the UI). */
   oauthBehaviour: Partial<OAuthBehaviour>;
+  /**
+   * `--kimi-oauth-host URL`: where a Kimi agent's terminal login (Auth tab) goes instead of Kimi's
+   * auth server (emulated profiles and the OAuth lab keep the emulator). From the person who started
+   * the server, like agents.json; the test suite points it at a closed loopback port.
+   */
+  kimiOAuthHost?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -63,6 +69,8 @@ export const USAGE = `Usage: npm start -- [options]
   --oauth-slow-down     answer slow_down to the first poll of each device code
   --oauth-no-rotate     keep the refresh token on refresh (default: rotate)
   --oauth-model-401     the model API answers 401 even to a valid token
+  --kimi-oauth-host URL where Kimi's terminal login goes (default Kimi's auth server);
+                        e.g. a closed 127.0.0.1 port keeps an offline machine from trying the internet
   --dev                 Next.js hot reload
   --dangerously-bind-non-loopback   allow a non-loopback --host (anyone who can reach it can run agents)`;
 
@@ -73,7 +81,7 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   const flags = new Map<string, string | true>();
   const agentCmds: string[] = [];
   const known = new Set(["agent-cmd", "port", "host", "data-dir", "cwd", "ring-frames", "max-line-bytes", "max-agents", "keep-runs", "dev", "dangerously-bind-non-loopback", "no-open", "quiet", "help",
-    "oauth-port", "oauth-approval", "oauth-refresh", "oauth-token-ttl", "oauth-pending-polls", "oauth-slow-down", "oauth-no-rotate", "oauth-model-401"]);
+    "oauth-port", "oauth-approval", "oauth-refresh", "oauth-token-ttl", "oauth-pending-polls", "oauth-slow-down", "oauth-no-rotate", "oauth-model-401", "kimi-oauth-host"]);
   const options = new Set([...known].filter((name) => !BOOLEAN_FLAGS.has(name)));
   let read: ReadFlag[];
   try {
@@ -130,6 +138,10 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
   // One validator for the CLI, the WebSocket command and the panel (server/oauth-emulator.ts).
   const checked = checkBehaviour(wanted);
   if (!checked.ok) throw new ConfigError(`OAuth emulator: ${checked.message}.`, USAGE);
+  const kimiOAuthHost = str("kimi-oauth-host");
+  if (kimiOAuthHost !== undefined && !isHttpUrl(kimiOAuthHost)) {
+    throw new ConfigError(`--kimi-oauth-host must be an http:// or https:// URL, not "${kimiOAuthHost}".`, "Example: --kimi-oauth-host http://127.0.0.1:9");
+  }
   const dataDir = path.resolve(str("data-dir") ?? env.ACP_PLAYGROUND_HOME ?? path.join(os.homedir(), ".acp-playground"));
   return {
     host,
@@ -148,7 +160,17 @@ export function parseConfig(argv: string[], env: Readonly<Record<string, string 
     oauthPort,
     oauthPortFixed: str("oauth-port") !== undefined,
     oauthBehaviour: checked.value,
+    kimiOAuthHost,
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
 }
 
 /** One --agent-cmd as a catalog entry; a relative command path means the directory npm start ran in (INIT_CWD). */

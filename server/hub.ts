@@ -57,6 +57,8 @@ export interface HubOptions {
   agentCommands?: CatalogEntry[];
   /** The Kimi OAuth emulator (issue #13): the emulated profile logs in against it; the OAuth lab drives it. */
   oauth?: OAuthEmulator;
+  /** `--kimi-oauth-host`: where a Kimi agent's own terminal login goes, unless its run uses the emulator. */
+  kimiOAuthHost?: string;
   logger: Logger;
 }
 
@@ -987,6 +989,15 @@ export class Hub {
       redactor: () => this.redactor,
       logger: this.options.logger,
       scratchRun: (agentId, cwd, n) => this.scratchRun(agentId, cwd, n),
+      kimiOAuthHost: (run) => {
+        const host = this.options.kimiOAuthHost;
+        if (!host) return undefined;
+        try {
+          return this.catalog.get(run.summary.agentId).kimi ? host : undefined;
+        } catch {
+          return undefined;
+        }
+      },
     };
   }
 

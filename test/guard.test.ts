@@ -86,6 +86,14 @@ test("a non-loopback bind is refused unless explicitly dangerous", () => {
   assert.equal(parseConfig([], {}).host, "127.0.0.1");
 });
 
+test("--kimi-oauth-host takes an http(s) URL without credentials and refuses anything else", () => {
+  assert.equal(parseConfig(["--kimi-oauth-host", "http://127.0.0.1:9"], {}).kimiOAuthHost, "http://127.0.0.1:9");
+  assert.equal(parseConfig([], {}).kimiOAuthHost, undefined);
+  for (const bad of ["auth.kimi.com", "ftp://127.0.0.1/", "http://user:pw@127.0.0.1:9"]) {
+    assert.throws(() => parseConfig(["--kimi-oauth-host", bad], {}), /--kimi-oauth-host must be an http/);
+  }
+});
+
 test("config reads port and data dir from flags and env, and rejects nonsense", () => {
   const c = parseConfig(["--port", "0", "--data-dir", "/tmp/x"], {});
   assert.equal(c.port, 0);
