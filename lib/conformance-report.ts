@@ -28,8 +28,16 @@ export interface ConformanceJsonRule {
   evidence: EvidenceFrame[];
 }
 
+/** The checked agent as the report names it: the server's report and its JSON export share it. */
+export interface ConformanceAgent {
+  id: string;
+  name: string | null;
+  version: string | null;
+  command: string[];
+}
+
 export interface ConformanceJson {
-  agent: { id: string; name: string | null; version: string | null; command: string[] };
+  agent: ConformanceAgent;
   protocolVersion: number | null;
   protocolsChecked: number[];
   sessions: { name: string; firstSeq: number; lastSeq: number; requested: number; negotiated: number | null }[];

@@ -14,7 +14,7 @@ import path from "node:path";
 import { type ConformanceSummary, evaluateConformance, joinSessions, mustFailed, type RuleReport, summarize } from "../lib/conformance";
 import { parseMessage } from "../lib/jsonrpc";
 import { initializeParams } from "../lib/templates";
-import { toConformanceJson } from "../lib/conformance-report";
+import { type ConformanceAgent, toConformanceJson } from "../lib/conformance-report";
 import type { ClientCaps, Frame, RunSummary, ServerEvent } from "../lib/wire";
 import { ADVERTISEMENT_VARIANTS } from "./auth-flows";
 import { agentHomeEnv, Catalog, type CatalogEntry } from "./catalog";
@@ -61,7 +61,7 @@ export interface ConformanceOptions {
 }
 
 export interface ConformanceReport {
-  agent: { id: string; name: string | null; version: string | null; command: string[] };
+  agent: ConformanceAgent;
   /** The highest protocol version the agent answered with (null: it never answered initialize). */
   protocolVersion: number | null;
   protocolsChecked: ProtocolChoice[];
