@@ -33,9 +33,7 @@ for (const agent of ["kimi-2.1.0", "kimi-0.28.0"]) {
     await page.getByTestId("oauth-revoke-refresh").click();
     await page.getByTestId("oauth-expire-access").click();
     await expect(page.getByTestId("notice").filter({ hasText: "expired" })).toBeVisible();
-    // Dismissing one notice re-indexes the rest: always close the first.
-    const dismiss = page.locator('[data-testid="notice"] button[aria-label="Dismiss"]');
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    await pg.dismissNotices();
 
     await prompt("And after the refresh token was revoked?");
     const answer = answers.last();

@@ -156,7 +156,7 @@ test("sequence diagram, OAuth (emulated): an expired token shows the refresh hop
   await page.getByTestId("oauth-lab-panel").locator("summary").click();
   await page.getByTestId("oauth-expire-access").click();
   await expect(page.getByTestId("notice").filter({ hasText: "expired" })).toBeVisible();
-  for (const close of await page.locator('[data-testid="notice"] button[aria-label="Dismiss"]').all()) await close.click();
+  await pg.dismissNotices();
   await prompt("And after the access token expired?");
   // Enough turns that the run is past 100 rows: the refresh must stay findable in a long run.
   const rowsNow = async () => Number(await diagram.getAttribute("data-rows"));

@@ -132,6 +132,19 @@ export class PlaygroundPage {
     await this.page.getByTestId("filter-text").fill(text);
   }
 
+  /**
+   * Close every notice. Info notices also close themselves, and closing one re-indexes the rest, so
+   * a list taken up front can point at a button that is gone: close the first until none is left,
+   * each click short, retried as a whole.
+   */
+  async dismissNotices(): Promise<void> {
+    const dismiss = this.page.locator('[data-testid="notice"] button[aria-label="Dismiss"]');
+    await expect(async () => {
+      if ((await dismiss.count()) > 0) await dismiss.first().click({ timeout: 1000 });
+      await expect(dismiss).toHaveCount(0, { timeout: 500 });
+    }).toPass({ timeout: 20_000 });
+  }
+
   /** Reload the tab (same server start) and wait until it is connected again. */
   async reload(): Promise<void> {
     await this.page.reload();
